@@ -1,0 +1,89 @@
+"""The adapter contract: one subclass per kind of channel.
+
+An adapter is built once per configured channel with its validated options
+(secret references already resolved) and a clock. The collector calls
+``fetch()`` on the channel's poll interval, ``send()`` to deliver a reply from the
+outbox, and ``aclose()`` once at the end. Failures are raised as the errors of
+:mod:`adapters.errors`; anything else an adapter raises is treated as a bug in it
+and reported as a protocol error of that channel.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from adapters.errors import NotSupported
+from adapters.models import Capabilities, ChannelKind, ChannelState, Reply, SendResult
+from adapters.options import Option
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Adapter(ABC):
+    """Base class of every channel adapter.
+
+    Subclasses declare, as class attributes:
+
+    - ``name``: the adapter's name in config.yaml (``adapter: imap``)
+    - ``description``: one line for ``sportello adapters``
+    - ``kind`` and ``default_expectation``: used when a channel sets no expectation
+    - ``options``: the declared options (see :class:`adapters.options.Option`)
+    - ``capabilities``: what it can do besides fetching
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    kind: ClassVar[ChannelKind] = ChannelKind.OTHER
+    default_expectation: ClassVar[timedelta] = timedelta(hours=4)
+    options: ClassVar[tuple[Option, ...]] = ()
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, channel_id: str, options: Mapping[str, Any], clock: Clock = utc_now) -> None:
+        self.channel_id = channel_id
+        self.config = dict(options)
+        self.clock = clock
+
+    @abstractmethod
+    async def fetch(self) -> ChannelState:
+        """Return the channel's queue as it is now."""
+
+    async def send(self, reply: Reply) -> SendResult:
+        """Deliver one reply. Called again with the same key after a crash."""
+        raise NotSupported(f"the {self.name} adapter cannot send replies")
+
+    async def close_conversation(self, external_id: str) -> None:
+        raise NotSupported(f"the {self.name} adapter cannot close conversations")
+
+    async def assign(self, external_id: str, assignee: str) -> None:
+        raise NotSupported(f"the {self.name} adapter cannot assign conversations")
+
+    async def snooze(self, external_id: str, until: datetime) -> None:
+        raise NotSupported(f"the {self.name} adapter cannot snooze conversations")
+
+    async def aclose(self) -> None:
+        """Release connections. Called once; must not raise."""
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """The adapter's declaration as plain data."""
+        caps = cls.capabilities
+        return {
+            "name": cls.name,
+            "description": cls.description,
+            "kind": str(cls.kind),
+            "default_expectation_s": int(cls.default_expectation.total_seconds()),
+            "capabilities": {
+                "reply": caps.reply,
+                "close": caps.close,
+                "assign": caps.assign,
+                "snooze": caps.snooze,
+            },
+            "options": [option.describe() for option in cls.options],
+        }

@@ -1,0 +1,1 @@
+"""The non-visual core: config, store, collector, metrics. Never imports Textual."""

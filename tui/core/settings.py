@@ -1,0 +1,97 @@
+"""The validated configuration, as frozen dataclasses.
+
+``tui.core.config`` reads config.yaml into these; everything else uses them.
+Secret options stay as :class:`SecretRef` until an adapter is built, so a
+resolved secret lives only in the adapter that needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+# Monday = 0 … Sunday = 6, as datetime.weekday().
+WeeklyHours = tuple[tuple[tuple[time, time], ...], ...]  # 7 entries of (open, close) spans
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """A reference to a secret: ``${env:NAME}``, ``${keyring:service/user}``, ``${file:path}``.
+
+    ``str()`` gives the reference itself, never the secret.
+    """
+
+    scheme: str  # "env" | "keyring" | "file"
+    target: str
+
+    def __str__(self) -> str:
+        return f"${{{self.scheme}:{self.target}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHours:
+    """When a channel counts waiting time. ``None`` in a channel means 24/7."""
+
+    weekly: WeeklyHours
+    timezone: ZoneInfo
+    holidays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Business:
+    name: str
+    timezone: ZoneInfo
+    hours: OpenHours
+    holidays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class GapThreshold:
+    """A gap level: a fixed duration, or a fraction of the channel's expectation."""
+
+    seconds: float | None = None
+    fraction: float | None = None  # 1.0 = "100%" of the expectation
+
+    def at(self, expectation_s: float) -> float:
+        if self.fraction is not None:
+            return self.fraction * expectation_s
+        return self.seconds or 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    id: str
+    label: str
+    adapter: str
+    expectation: timedelta
+    hours: OpenHours | None  # None: the channel counts every hour (24/7)
+    poll_interval: timedelta
+    timeout: timedelta
+    options: dict[str, Any] = field(default_factory=dict)  # coerced; secrets as SecretRef
+    line: int | None = None  # where the channel starts in config.yaml
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    gap_warn: GapThreshold = GapThreshold(seconds=0.0)
+    gap_critical: GapThreshold = GapThreshold(fraction=1.0)
+    mask_personal_data: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    business: Business
+    channels: tuple[Channel, ...]
+    store_path: Path  # resolved: from config, else the user data dir
+    dashboard: Dashboard = Dashboard()
+    keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s)
+    source: Path | None = None
+
+    def channel(self, channel_id: str) -> Channel:
+        for channel in self.channels:
+            if channel.id == channel_id:
+                return channel
+        raise KeyError(channel_id)
