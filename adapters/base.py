@@ -69,6 +69,7 @@ class Adapter(ABC):
 
     async def aclose(self) -> None:
         """Release connections. Called once; must not raise."""
+        return None
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
