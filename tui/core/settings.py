@@ -86,6 +86,7 @@ class Config:
     business: Business
     channels: tuple[Channel, ...]
     store_path: Path  # resolved: from config, else the user data dir
+    retention_days: int = 365
     dashboard: Dashboard = Dashboard()
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s)
     source: Path | None = None

@@ -1,0 +1,68 @@
+"""``python -m bench``: run the benchmarks, print ``name=value`` lines.
+
+Figures go to stdout, one ``name=value`` per line; everything else (per-run
+figures, why a scenario could not run) goes to stderr. A scenario that cannot
+measure prints no value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from bench.scenarios import SCENARIOS, Options, ScenarioFailed, note
+
+
+def _options(args: argparse.Namespace) -> Options:
+    idle = os.environ.get("BENCH_IDLE_SECONDS")
+    if args.quick:
+        return Options(
+            runs=args.runs or 2,
+            quick=True,
+            idle_seconds=float(idle) if idle else 5.0,
+            nav_presses=10,
+            filter_rounds=1,
+            sort_presses=4,
+            bare_presses=15,
+        )
+    return Options(runs=args.runs or 5, idle_seconds=float(idle) if idle else 60.0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SCENARIOS),
+        help="run only this scenario (repeatable)",
+    )
+    parser.add_argument("--runs", type=int, default=0, help="runs per side for medians (5)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run, fewer samples")
+    args = parser.parse_args(argv)
+    if args.runs < 0:
+        parser.error("--runs must be positive")
+
+    # The pty reader thread stamps each read; let it take the GIL promptly.
+    sys.setswitchinterval(0.0005)
+    opts = _options(args)
+    if opts.quick:
+        note("bench: quick mode, few samples: figures are a smoke test, not a verdict")
+    status = 0
+    for name, scenario in SCENARIOS.items():
+        if args.only and name not in args.only:
+            continue
+        try:
+            scenario(opts)
+        except ScenarioFailed as exc:
+            note(f"{name}: could not run: {exc}")
+        except Exception:
+            note(f"{name}: the benchmark itself failed:\n{traceback.format_exc()}")
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""The collector: polling, isolation of failing channels, backoff, the lock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.engine_fakes import GoodAdapter, load_fake, make_config, resolve_plain
+from tui.core.collector import DOWN_AFTER, Collector, backoff_delay, redact
+from tui.core.leader import CollectorLock
+from tui.core.records import Health
+from tui.core.store import Store
+
+
+def collector_for(store: Store, adapters: dict[str, str], **kw: object) -> Collector:
+    config = make_config(store.path, adapters)
+    return Collector(config, store, loader=load_fake, resolver=resolve_plain, **kw)  # type: ignore[arg-type]
+
+
+async def test_failing_channels_do_not_stop_the_good_one(tmp_path: Path) -> None:
+    adapters = {
+        "good": "good",
+        "hang": "hang",
+        "raise": "raise",
+        "garbage": "garbage",
+        "naive": "naive",
+    }
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, adapters)
+        started = time.monotonic()
+        health = await collector.poll_once()
+        assert time.monotonic() - started < 3, "a hanging adapter held up the poll"
+        assert health["good"] is Health.OK
+        for bad in ("hang", "raise", "garbage", "naive"):
+            assert health[bad] is Health.DEGRADED, bad
+        waiting = await store.waiting()
+        assert {item.external_id for item in waiting} == {"g0", "g1"}
+        records = {r.id: r for r in await store.channels()}
+        assert records["hang"].last_error is not None
+        assert "no answer within" in records["hang"].last_error
+        assert records["garbage"].last_error is not None
+        assert "instead of a channel state" in records["garbage"].last_error
+        assert records["naive"].last_error is not None
+        assert "time zone" in records["naive"].last_error
+        assert records["good"].health is Health.OK
+        await collector.aclose()
+
+
+async def test_secret_values_are_redacted_from_errors(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, {"raise": "raise"})
+        await collector.start()
+        collector.runs["raise"].secrets = ("s3cr3t-value",)
+        await collector.poll_once()
+        record = (await store.channels())[0]
+        assert record.last_error is not None
+        assert "s3cr3t-value" not in record.last_error
+        assert "ZeroDivisionError" in record.last_error
+
+
+async def test_down_after_repeated_failures_and_at_once_when_refused(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, {"raise": "raise", "refused": "refused"})
+        health = await collector.poll_once()
+        assert health["refused"] is Health.DOWN
+        assert health["raise"] is Health.DEGRADED
+        for _ in range(DOWN_AFTER - 1):
+            health = await collector.poll_once()
+        assert health["raise"] is Health.DOWN
+        record = {r.id: r for r in await store.channels()}["raise"]
+        assert record.failing_since is not None
+
+
+async def test_recovery_clears_the_error(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, {"c": "raise"})
+        await collector.poll_once()
+        assert collector.runs["c"].health is Health.DEGRADED
+        collector.runs["c"].adapter = GoodAdapter("c", {})
+        await collector.poll_once()
+        record = (await store.channels())[0]
+        assert record.health is Health.OK
+        assert record.last_error is None
+        assert record.failing_since is None
+
+
+async def test_unknown_adapter_is_reported_not_fatal(tmp_path: Path) -> None:
+    def loader(name: str) -> type[GoodAdapter]:
+        from adapters.registry import AdapterLoadError
+
+        if name == "missing":
+            raise AdapterLoadError("no adapter named 'missing' is installed")
+        return GoodAdapter
+
+    async with await Store.open(tmp_path / "s.db") as store:
+        config = make_config(store.path, {"a": "good", "b": "missing"})
+        collector = Collector(config, store, loader=loader, resolver=resolve_plain)
+        health = await collector.poll_once()
+        assert health == {"a": Health.OK, "b": Health.DOWN}
+        record = {r.id: r for r in await store.channels()}["b"]
+        assert record.last_error is not None
+        assert "missing" in record.last_error
+
+
+async def test_run_polls_each_channel_repeatedly_despite_a_hang(tmp_path: Path) -> None:
+    GoodAdapter.polls = 0
+    async with await Store.open(tmp_path / "s.db") as store:
+        changes: list[str] = []
+        collector = collector_for(store, {"good": "good", "hang": "hang"}, on_change=changes.append)
+        task = asyncio.create_task(collector.run())
+        await asyncio.sleep(0.6)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await collector.aclose()
+    assert GoodAdapter.polls >= 3, "the good channel was not polled on its interval"
+    assert changes.count("hang") >= 1
+    assert changes.count("good") >= 3
+
+
+def test_backoff_grows_is_capped_jittered_and_honours_retry_after() -> None:
+    rng = random.Random(1)
+    delays = [backoff_delay(n, 10, rng=rng) for n in range(1, 12)]
+    assert 5 <= delays[0] <= 10
+    assert delays[3] > delays[0]
+    assert max(delays) <= 15 * 60
+    assert backoff_delay(1, 10, retry_after=35, rng=rng) == 35
+    spread = {round(backoff_delay(3, 10, rng=rng), 3) for _ in range(20)}
+    assert len(spread) > 10, "no jitter"
+
+
+def test_redact_blanks_secrets_and_control_characters() -> None:
+    text = redact("failed for https://api/botABCD1234:xyz/get \x1b[2J\x07 now", ["ABCD1234:xyz"])
+    assert "ABCD1234:xyz" not in text
+    assert "\x1b" not in text and "\x07" not in text
+
+
+def test_lock_is_held_by_one_process_and_dies_with_it(tmp_path: Path) -> None:
+    store_path = tmp_path / "s.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path;"
+            "from tui.core.leader import CollectorLock;"
+            f"lock = CollectorLock(Path({str(store_path)!r}));"
+            "print(lock.try_acquire(), flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "True"
+        viewer = CollectorLock(store_path)
+        assert not viewer.try_acquire(), "a second process became collector"
+        holder.kill()
+        holder.wait(timeout=10)
+        assert viewer.try_acquire(), "the viewer did not take over after the collector died"
+        viewer.release()
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_lock_file_is_private(tmp_path: Path) -> None:
+    lock = CollectorLock(tmp_path / "s.db")
+    assert lock.try_acquire()
+    assert lock.path.stat().st_mode & 0o077 == 0
+    lock.release()
+    assert not lock.held

@@ -1,0 +1,219 @@
+"""The preview: hostile customer text stays inert and bounded, masking, times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.core.records import MessageRecord
+from tui.widgets.cells import customer_block, format_clock
+from tui.widgets.preview import (
+    PREVIEW_BODY_LIMIT,
+    ConversationHeader,
+    Preview,
+    header_text,
+)
+
+ROME = ZoneInfo("Europe/Rome")
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=ROME).timestamp()
+
+OSC52 = "\x1b]52;c;SGVsbG8=\x07"
+CLEAR = "\x1b[2J"
+CLICK = "[@click=app.quit]x[/]"
+BOLD = "[b]bold[/b]"
+RLO = "\u202eevil"
+HOSTILE = f"{OSC52}{CLEAR}{CLICK} {BOLD} {RLO}"
+
+
+def header(**kw: object) -> ConversationHeader:
+    values: dict[str, object] = {
+        "channel_label": "Facebook",
+        "customer_name": "Maria R.",
+        "customer_email": "maria.rossi@example.it",
+        "customer_phone": None,
+        "subject": "Ordine non arrivato",
+        "wait_s": 9 * 3600.0,
+        "gap_s": 8 * 3600.0,
+    }
+    values.update(kw)
+    return ConversationHeader(**values)  # type: ignore[arg-type]
+
+
+def message(text: str, author: str = "customer", minutes_ago: float = 5) -> MessageRecord:
+    return MessageRecord(author, None, NOW - minutes_ago * 60, text)
+
+
+class PreviewApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Preview(id="preview")
+
+
+def screen_text(widget: Widget) -> str:
+    """What the widget's parts draw, line by line (segments' text)."""
+    lines: list[str] = []
+    for static in widget.query(Static):
+        if not static.display:
+            continue
+        region = Region(0, 0, static.size.width, static.size.height)
+        for strip in static.render_lines(region):
+            lines.append("".join(segment.text for segment in strip))
+    return "\n".join(lines)
+
+
+async def test_hostile_text_is_shown_literally_and_bounded() -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        huge = "A" * 1_000_000
+        preview.show_conversation(
+            header(subject=HOSTILE, customer_name=HOSTILE),
+            [message(HOSTILE, minutes_ago=10), message(huge, minutes_ago=1)],
+            reveal=False,
+            tz=ROME,
+            now=NOW,
+        )
+        await pilot.pause()
+        assert preview.header is not None
+        shown = preview.header.plain + "\n" + preview.body.plain
+        for text in (shown, screen_text(preview)):
+            assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+        assert CLICK in shown and BOLD in shown and "evil" in shown
+        assert len(preview.body.plain) < 2 * PREVIEW_BODY_LIMIT
+        assert preview.body.plain.endswith("…")
+        # The markup was not interpreted: the text shows on screen as written.
+        drawn = screen_text(preview)
+        assert CLICK in drawn and BOLD in drawn
+        await pilot.press("x")  # the app is still running and responsive
+        assert app.is_running
+
+
+async def test_markup_in_the_body_is_literal_on_screen() -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show_conversation(
+            header(), [message(f"{CLICK} and {BOLD}")], reveal=False, tz=ROME, now=NOW
+        )
+        await pilot.pause()
+        drawn = screen_text(preview)
+        assert CLICK in drawn
+        assert BOLD in drawn
+        assert "Customer · 14:55" in drawn
+
+
+async def test_addresses_are_masked_unless_revealed() -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        body = "Scrivetemi a luca.bianchi@example.com o al +39 347 123 4567"
+        subject = "Richiamatemi al 347 555 1234"
+        preview.show_conversation(
+            header(customer_name=None, subject=subject),
+            [message(body)],
+            reveal=False,
+            tz=ROME,
+            now=NOW,
+        )
+        await pilot.pause()
+        assert preview.header is not None
+        shown = preview.header.plain + preview.body.plain
+        assert "555" not in shown
+        assert "maria.rossi@example.it" not in shown
+        assert "m•••@e•••.it" in shown
+        assert "luca.bianchi@example.com" not in shown
+        assert "347 123" not in shown
+        preview.show_conversation(
+            header(customer_name=None), [message(body)], reveal=True, tz=ROME, now=NOW
+        )
+        await pilot.pause()
+        assert preview.header is not None
+        shown = preview.header.plain + preview.body.plain
+        assert "maria.rossi@example.it" in shown
+        assert "luca.bianchi@example.com" in shown
+
+
+async def test_header_line_and_placeholders() -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show_placeholder("No conversation selected")
+        await pilot.pause()
+        assert preview.header is None
+        assert "No conversation selected" in screen_text(preview)
+        preview.show_conversation(header(), [], reveal=False, tz=ROME, now=NOW)
+        await pilot.pause()
+        drawn = screen_text(preview)
+        assert "Facebook · Maria R. · waiting for 9h · gap +8h" in drawn
+        assert "Ordine non arrivato" in drawn
+        assert "No messages stored" in drawn
+        preview.show_text(Text("Email · imap\nState: ✓ ok"))
+        await pilot.pause()
+        drawn = screen_text(preview)
+        assert "State: ✓ ok" in drawn
+        assert "Facebook" not in drawn  # the conversation's header is gone
+
+
+async def test_preview_never_takes_the_focus() -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show_conversation(
+            header(), [message("ciao\n" * 50)], reveal=False, tz=ROME, now=NOW
+        )
+        await pilot.pause()
+        await pilot.press("tab")
+        assert app.focused is None
+        assert not any(w.can_focus for w in preview.query("*"))
+
+
+async def test_opens_on_the_newest_message() -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        preview = app.query_one(Preview)
+        old = "\n".join(f"old line {i}" for i in range(30))
+        preview.show_conversation(
+            header(),
+            [message(old, minutes_ago=60), message("the newest one", minutes_ago=1)],
+            reveal=False,
+            tz=ROME,
+            now=NOW,
+        )
+        await pilot.pause()
+        await pilot.pause()
+        drawn = screen_text_visible(app)
+        assert "the newest one" in drawn
+        assert "old line 0" not in drawn
+
+
+def screen_text_visible(app: App[None]) -> str:
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def test_clock_times_in_the_business_time_zone() -> None:
+    today = datetime(2026, 11, 24, 9, 5, tzinfo=ROME).timestamp()
+    yesterday = datetime(2026, 11, 23, 22, 30, tzinfo=ROME).timestamp()
+    earlier = datetime(2026, 11, 2, 8, 0, tzinfo=ROME).timestamp()
+    last_year = datetime(2025, 12, 31, 8, 0, tzinfo=ROME).timestamp()
+    assert format_clock(today, NOW, ROME) == "09:05"
+    assert format_clock(yesterday, NOW, ROME) == "yesterday 22:30"
+    assert format_clock(earlier, NOW, ROME) == "2 Nov 08:00"
+    assert format_clock(last_year, NOW, ROME) == "31 Dec 2025"
+
+
+def test_cut_never_leaves_part_of_an_address() -> None:
+    text = "x" * 90 + " maria.rossi@example.it " + "y" * 1000
+    masked = customer_block(text, 100, reveal=False)
+    assert "maria" not in masked and "rossi" not in masked
+    assert len(masked) <= 100
+
+
+def test_non_ascii_names_survive() -> None:
+    text = header_text(header(customer_name="Zoë Łukasiewicz 王小明"), reveal=False).plain
+    assert "Zoë Łukasiewicz 王小明" in text

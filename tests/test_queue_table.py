@@ -1,0 +1,366 @@
+"""The queue widget: navigation, messages, in-place updates, inert text, layout."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from tui.core.queue_view import PreparedRows, QueueRow, QueueView, SortOrder, build_rows
+from tui.core.records import QueueItem
+from tui.widgets import QueueTable
+from tui.widgets.queue_table import CURSOR_MARK, fit, gap_text, layout_columns
+
+NOW = 1_790_000_000.0
+LABELS = {"mail": "Email", "chat": "Chat", "fb": "Facebook"}
+EXPECT = {"mail": 3600.0, "chat": 300.0, "fb": 3600.0}
+SIZE = (80, 24)
+
+
+def item(
+    cid: int,
+    channel: str = "mail",
+    age_s: float = 600.0,
+    name: str | None = None,
+    email: str | None = None,
+    subject: str | None = None,
+) -> QueueItem:
+    since = NOW - age_s
+    return QueueItem(
+        cid, channel, f"x{cid}", name, email, None, subject or f"Subject {cid}", since, since
+    )
+
+
+def rows_of(items: list[QueueItem]) -> PreparedRows:
+    return build_rows(items, LABELS, [NOW - i.waiting_since for i in items], EXPECT)
+
+
+def numbered(count: int, first: int = 1) -> list[QueueItem]:
+    """Conversation ``first`` has the worst gap, then ``first + 1``, …"""
+    return [item(cid, age_s=100_000 - cid) for cid in range(first, first + count)]
+
+
+class QueueApp(App[None]):
+    def __init__(self, view: QueueView) -> None:
+        super().__init__()
+        self.view = view
+        self.highlighted: list[int | None] = []
+        self.opened: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield QueueTable(self.view, id="queue")
+
+    def on_mount(self) -> None:
+        self.query_one(QueueTable).focus()
+
+    def on_queue_table_highlighted(self, message: QueueTable.Highlighted) -> None:
+        self.highlighted.append(message.row.conversation_id if message.row else None)
+
+    def on_queue_table_opened(self, message: QueueTable.Opened) -> None:
+        self.opened.append(message.row.conversation_id)
+
+
+def screen_lines(table: QueueTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+def selected_id(table: QueueTable) -> int | None:
+    row = table.selected_row
+    return row.conversation_id if row is not None else None
+
+
+def on_screen_offset(table: QueueTable) -> int:
+    return table.cursor_index - table.scroll_offset.y
+
+
+# -- layout ------------------------------------------------------------------------
+
+
+def test_layout_at_80_columns() -> None:
+    layout = layout_columns(79)  # 80 minus the scrollbar
+    assert (layout.channel, layout.customer, layout.wait, layout.gap) == (9, 14, 6, 7)
+    assert layout.mark + layout.channel + layout.customer + layout.subject + 4 + 13 == 79
+    assert layout.subject == 37
+
+
+def test_wider_terminals_give_more_room() -> None:
+    assert layout_columns(120).customer > layout_columns(79).customer
+    assert layout_columns(120).subject > layout_columns(79).subject
+
+
+def test_narrow_terminals_keep_a_subject() -> None:
+    layout = layout_columns(45)
+    assert layout.subject >= 8
+    assert layout.customer < 14
+
+
+def test_fit_and_gap_text() -> None:
+    assert fit("abc", 5) == "abc  "
+    assert fit("abc", 5, right=True) == "  abc"
+    assert fit("abcdef", 4) == "abc…"
+    assert fit("日本語です", 5) == "日本…"
+    assert fit("x", 0) == ""
+    assert gap_text(0) == "ok"
+    assert gap_text(-50) == "ok"
+    assert gap_text(4200) == "+1h10m"
+
+
+# -- navigation and messages ---------------------------------------------------------
+
+
+async def test_navigation_keys_and_highlighted() -> None:
+    app = QueueApp(QueueView(rows_of(numbered(100))))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        assert app.highlighted == [1]  # the first row, at mount
+        await pilot.press("down")
+        assert selected_id(table) == 2
+        await pilot.press("j", "j")
+        assert selected_id(table) == 4
+        await pilot.press("k")
+        assert selected_id(table) == 3
+        page = table.size.height
+        await pilot.press("pagedown")
+        assert table.cursor_index == 2 + page
+        assert table.scroll_offset.y == page  # the cursor keeps its place on screen
+        await pilot.press("pageup")
+        assert table.cursor_index == 2 and table.scroll_offset.y == 0
+        await pilot.press("G")
+        assert selected_id(table) == 100
+        assert table.scroll_offset.y == 100 - page
+        await pilot.press("down")
+        assert selected_id(table) == 100  # stays at the end
+        await pilot.press("g")
+        assert selected_id(table) == 1 and table.scroll_offset.y == 0
+        await pilot.press("up")
+        assert selected_id(table) == 1
+        await pilot.press("end", "home")
+        await pilot.pause()
+        assert app.highlighted == [1, 2, 3, 4, 3, 3 + page, 3, 100, 1, 100, 1]
+
+
+async def test_enter_opens_the_selected_conversation() -> None:
+    app = QueueApp(QueueView(rows_of(numbered(5))))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "down", "enter")
+        await pilot.pause()
+        assert app.opened == [3]
+
+
+async def test_click_selects_and_double_click_opens() -> None:
+    app = QueueApp(QueueView(rows_of(numbered(5))))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.click(QueueTable, offset=(30, 3))
+        assert selected_id(table) == 4
+        assert app.opened == []
+        await pilot.click(QueueTable, offset=(30, 1), times=2)
+        await pilot.pause()
+        assert app.opened == [2]
+
+
+async def test_cursor_is_visible_without_colour() -> None:
+    app = QueueApp(QueueView(rows_of(numbered(5))))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.press("down")
+        lines = screen_lines(table)
+        assert lines[1].startswith(CURSOR_MARK)
+        assert not any(line.startswith(CURSOR_MARK) for i, line in enumerate(lines) if i != 1)
+
+
+# -- rendering -------------------------------------------------------------------------
+
+
+async def test_row_columns_at_80x24() -> None:
+    rows = rows_of(
+        [
+            item(1, "fb", age_s=9 * 3600, name="Maria R.", subject="Ordine non arrivato"),
+            item(2, "chat", age_s=60, email="luca.bianchi@example.it", subject="Fattura"),
+        ]
+    )
+    app = QueueApp(QueueView(rows))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        first, second = screen_lines(table)[:2]
+        assert len(first) == table.scrollable_content_region.width == 80  # no scrollbar
+        assert first.startswith("▶ Facebook  Maria R.       Ordine non arrivato")
+        assert first.endswith("    9h     +8h")
+        assert second.startswith("  Chat      l•••@e•••.it   Fattura")
+        assert second.endswith("    1m      ok")
+        assert "luca.bianchi" not in second
+
+
+async def test_reveal_shows_addresses() -> None:
+    rows = rows_of([item(1, email="luca.bianchi@example.it", subject="chiamami 347 1234567")])
+    view = QueueView(rows)
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        assert "347 1234567" not in screen_lines(table)[0]
+        view.set_reveal(True)
+        table.refresh_view()
+        await pilot.pause()
+        line = screen_lines(table)[0]
+        assert "luca.bianchi@…" in line
+        assert "chiamami 347 1234567" in line
+
+
+async def test_hostile_text_is_rendered_inert() -> None:
+    hostile = [
+        item(1, name="\x1b]0;pwned\x07Maria", subject="[@click=app.quit]x[/] [b]bold[/b]"),
+        item(2, name="Luca\u202e", subject="\x1b]52;c;cm0gLXJm\x07copia\x1b[2J qui"),
+        item(3, subject="a\x9b31mb\x9d0;t\x9cc\nd\te\u2066f"),
+        item(4, subject="Ordine " + "x" * 1_000_000),
+    ]
+    app = QueueApp(QueueView(rows_of(hostile)))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        lines = screen_lines(table)
+        text = "\n".join(lines)
+        for bad in ("\x1b", "\x9b", "\x9d", "\u202e", "\u2066", "\x07", "\t"):
+            assert bad not in text
+        assert "[@click=app.quit]x[/] [b]bold[/b]" in lines[0]
+        assert "Maria" in lines[0] and "pwned" not in lines[0]
+        assert "copia qui" in lines[1]
+        assert "abc d ef" in lines[2]
+        assert all(len(line) == 80 for line in lines)
+        assert lines[3].rstrip().endswith("+9m") or "…" in lines[3]
+        # The subject's markup is inert: clicking on it does nothing.
+        await pilot.click(QueueTable, offset=(30, 0))
+        await pilot.pause()
+        assert app.is_running
+        assert app.return_code is None
+
+
+async def test_empty_states() -> None:
+    view = QueueView()
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        lines = screen_lines(table)
+        middle = table.size.height // 2
+        assert lines[middle].strip() == "No one is waiting"
+        assert all(not line.strip() for i, line in enumerate(lines) if i != middle)
+        view.set_rows(rows_of(numbered(3)))
+        table.refresh_view()
+        await pilot.pause()
+        assert app.highlighted == [1]
+        view.set_filter("zzz\x1b[31m")
+        table.refresh_view()
+        await pilot.pause()
+        assert screen_lines(table)[middle].strip() == "No conversation matches “zzz”"
+        assert table.selected_row is None
+        assert app.highlighted == [1, None]
+        await pilot.press("down", "enter")
+        assert app.opened == []
+
+
+# -- updates in place ----------------------------------------------------------------------
+
+
+async def test_update_keeps_selection_when_rows_arrive_above() -> None:
+    view = QueueView(rows_of(numbered(50, first=100)))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.press("pagedown", "down", "down")
+        chosen = selected_id(table)
+        offset = on_screen_offset(table)
+        top = table.scroll_offset.y
+        highlighted = list(app.highlighted)
+        # Five conversations with a worse gap arrive: they sort above the selection.
+        view.set_rows(rows_of(numbered(5, first=1) + numbered(50, first=100)))
+        table.refresh_view(view)
+        await pilot.pause()
+        assert selected_id(table) == chosen
+        assert on_screen_offset(table) == offset  # no jump on screen
+        assert table.scroll_offset.y == top + 5
+        assert app.highlighted == highlighted  # same conversation: no new preview
+
+
+async def test_update_when_the_selected_conversation_leaves() -> None:
+    view = QueueView(rows_of(numbered(10)))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.press("down", "down")
+        assert selected_id(table) == 3
+        view.set_rows(rows_of([i for i in numbered(10) if i.conversation_id != 3]))
+        table.refresh_view()
+        await pilot.pause()
+        assert selected_id(table) == 4  # the row that took its place
+        assert table.cursor_index == 2
+        assert app.highlighted[-1] == 4
+
+
+async def test_changed_row_is_redrawn() -> None:
+    view = QueueView(rows_of([item(1, age_s=60)]))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        assert screen_lines(table)[0].endswith("1m      ok")
+        view.set_rows(rows_of([item(1, age_s=4 * 3600)]))
+        table.refresh_view()
+        await pilot.pause()
+        assert screen_lines(table)[0].endswith("4h     +3h")
+
+
+async def test_filter_and_sort_keep_the_selection() -> None:
+    items = [item(i, "chat" if i % 2 else "mail", age_s=5000 - i * 10) for i in range(1, 301)]
+    view = QueueView(rows_of(items))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.press("pagedown", "pagedown", "pagedown", "down", "down")
+        chosen = selected_id(table)
+        assert chosen is not None
+        offset = on_screen_offset(table)
+        view.set_sort(SortOrder.NEWEST)
+        table.refresh_view()
+        assert selected_id(table) == chosen
+        assert on_screen_offset(table) == offset
+        view.set_filter(f"subject {chosen}")
+        table.refresh_view()
+        assert selected_id(table) == chosen
+        # Filtered out: the cursor goes to the first row.
+        row = table.selected_row
+        assert row is not None
+        view.set_filter("email" if row.channel_id == "chat" else "chat")
+        table.refresh_view()
+        assert table.cursor_index == 0
+        assert table.scroll_offset.y == 0
+
+
+async def test_select_by_conversation_id() -> None:
+    app = QueueApp(QueueView(rows_of(numbered(100))))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        assert table.select(80)
+        await pilot.pause()
+        assert selected_id(table) == 80
+        assert table.scroll_offset.y <= 79 < table.scroll_offset.y + table.size.height
+        assert not table.select(12345)
+
+
+async def test_hundred_thousand_rows_render_only_the_screen() -> None:
+    items = [item(i, ("mail", "chat", "fb")[i % 3], age_s=float(i)) for i in range(100_000)]
+    app = QueueApp(QueueView(rows_of(items)))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.press("end")
+        assert table.cursor_index == 99_999
+        assert table.virtual_size.height == 100_000
+        lines = screen_lines(table)
+        assert lines[-1].startswith(CURSOR_MARK)
+        await pilot.press("pageup", "up")
+        assert table.cursor_index == 99_999 - table.size.height - 1
+
+
+def test_rows_are_plain_tuples() -> None:
+    (row,) = rows_of([item(1)])
+    assert isinstance(row, QueueRow) and isinstance(row, tuple)

@@ -1,0 +1,882 @@
+"""The store on a temporary path: migrations, upserts, privacy, errors, and other
+processes reading and writing while this one writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import stat
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.models import Author
+from tests.helpers_store import (
+    GENERATION_SIZE,
+    T0,
+    channel,
+    conversation,
+    generation,
+    message,
+    open_store,
+    state,
+)
+from tui.core import migrations
+from tui.core.migrations import APPLICATION_ID, MIGRATIONS, latest, statements
+from tui.core.records import Health, PollOutcome
+from tui.core.store import (
+    FIELD_MAX,
+    HISTORY_S,
+    POLLS_S,
+    TEXT_MAX,
+    Store,
+    StoreError,
+    message_key,
+)
+
+HELPER = Path(__file__).with_name("helpers_store.py")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection to look at the file behind the store's back."""
+    return sqlite3.connect(path, isolation_level=None)
+
+
+@pytest.fixture(params=[0o000, 0o277], ids=["umask-000", "umask-277"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """An umask that lets everything through, and one that even takes the owner's
+    write bit: the modes must come out the same under both."""
+    value: int = request.param
+    old = os.umask(value)
+    try:
+        yield value
+    finally:
+        os.umask(old)
+
+
+def new_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    """Threads started since ``before`` that are still alive after a short grace."""
+    extra = [t for t in threading.enumerate() if t not in before]
+    for thread in extra:
+        thread.join(timeout=5)
+    return [t for t in extra if t.is_alive()]
+
+
+# ---------------------------------------------------------------------- files and modes
+
+
+async def test_new_store_file_and_folders_are_private_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    db = tmp_path / "a" / "b" / "store.db"
+    async with await Store.open(db) as store:
+        assert store.path == db
+        assert mode(db) == 0o600
+        for suffix in ("-wal", "-shm"):
+            assert mode(Path(f"{db}{suffix}")) == 0o600, suffix  # stat fails if missing
+        assert mode(tmp_path / "a") == 0o700
+        assert mode(tmp_path / "a" / "b") == 0o700
+
+
+async def test_existing_folder_and_file_keep_their_mode_but_wal_and_shm_are_private(
+    tmp_path: Path, umask: int
+) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o755)
+    db = folder / "store.db"
+    db.touch()
+    db.chmod(0o640)  # SQLite gives -wal and -shm the database's mode
+    async with await Store.open(db):
+        assert mode(Path(f"{db}-wal")) == 0o600
+        assert mode(Path(f"{db}-shm")) == 0o600
+    assert mode(folder) == 0o755
+    assert mode(db) == 0o640
+
+
+async def test_paths_with_uri_characters_are_taken_literally(tmp_path: Path) -> None:
+    db = tmp_path / "Bottega Rossi #1" / "store?mode=memory&x=%20.db"
+    async with await Store.open(db) as store:
+        await store.sync_channels([channel("email")], {})
+    assert db.is_file()
+    with raw(db) as conn:
+        assert conn.execute("SELECT id FROM channels").fetchall() == [("email",)]
+    async with await Store.open(str(db)) as store:  # a str path does the same
+        assert [c.id for c in await store.channels()] == ["email"]
+
+
+async def test_store_is_in_wal_mode_with_the_latest_schema(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await Store.open(db):
+        with raw(db) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == latest(MIGRATIONS)
+            assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+            schema = {
+                name: sql
+                for name, sql in conn.execute("SELECT name, sql FROM sqlite_schema")
+                if sql is not None
+            }
+    for table in ("channels", "conversations", "messages", "snapshots", "polls"):
+        assert table in schema
+    assert "WITHOUT ROWID" in schema["snapshots"]
+    assert "WHERE waiting_since IS NOT NULL" in schema["conversations_waiting"]
+
+
+async def test_store_uses_its_indexes_for_the_hot_queries(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await Store.open(db):
+        pass
+    with raw(db) as conn:
+
+        def plan(sql: str) -> str:
+            return " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+
+        queue = plan(
+            "SELECT id FROM conversations WHERE waiting_since IS NOT NULL"
+            " ORDER BY waiting_since, id"
+        )
+        history = plan(
+            "SELECT * FROM snapshots WHERE channel_id = 'x' AND taken_at >= 0 ORDER BY taken_at"
+        )
+    assert "conversations_waiting" in queue and "TEMP B-TREE" not in queue
+    assert "PRIMARY KEY" in history and "TEMP B-TREE" not in history
+
+
+# ---------------------------------------------------------------------- migrations
+
+V2 = (
+    2,
+    """
+    ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE outbox_probe (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+    INSERT INTO outbox_probe (text) VALUES ('semi;colon');
+    """,
+)
+
+
+async def test_v1_store_upgraded_keeps_its_rows(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
+        await store.sync_channels([channel("email")], {})
+        await store.apply_fetch(
+            "email", state(conversation("c1", messages=[message("ciao", 1)])), T0 + 10
+        )
+        before = await store.waiting()
+    with raw(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+
+    async with await Store.open(db, migrations=(*MIGRATIONS[:1], V2)) as store:
+        assert await store.waiting() == before
+        assert [m.text for m in await store.messages(before[0].conversation_id)] == ["ciao"]
+        assert [c.id for c in await store.channels()] == ["email"]
+    with raw(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("SELECT priority FROM conversations").fetchall() == [(0,)]
+        assert conn.execute("SELECT text FROM outbox_probe").fetchall() == [("semi;colon",)]
+
+
+async def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await Store.open(db, migrations=(*MIGRATIONS[:1], V2)):
+        pass
+    with pytest.raises(StoreError) as info:
+        await Store.open(db, migrations=MIGRATIONS[:1])
+    assert str(info.value) == (
+        f"the store at {db} was written by a newer sportello (schema 2); this version knows up to 1"
+    )
+
+
+async def test_failed_migration_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
+        await store.sync_channels([channel("email")], {})
+    broken = (2, "CREATE TABLE half_done (a); SELECT * FROM no_such_table;")
+    with pytest.raises(StoreError, match="migrating failed") as info:
+        await Store.open(db, migrations=(*MIGRATIONS[:1], broken))
+    assert str(db) in str(info.value)
+    with raw(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")}
+    assert "half_done" not in tables
+    async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
+        assert [c.id for c in await store.channels()] == ["email"]
+
+
+def test_migration_versions_must_be_consecutive() -> None:
+    migrations.check(MIGRATIONS)
+    with pytest.raises(ValueError, match="1, 2, 3"):
+        migrations.check([(1, "SELECT 1"), (3, "SELECT 1")])
+
+
+def test_statements_split_on_statement_boundaries_only() -> None:
+    script = """
+    -- a comment; with a semicolon
+    CREATE TABLE t (a TEXT DEFAULT 'x;y');
+    CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET a = 'z'; END;
+    ;
+    """
+    parts = list(statements(script))
+    assert len(parts) == 2
+    assert parts[0].endswith("DEFAULT 'x;y');")
+    assert parts[1].startswith("CREATE TRIGGER") and parts[1].endswith("END;")
+    with pytest.raises(ValueError, match="incomplete"):
+        list(statements("INSERT INTO t VALUES ('unclosed;"))
+
+
+# ---------------------------------------------------------------------- open errors
+
+
+async def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "notes.db"
+    db.write_bytes(b"these are not the pages you are looking for\n" * 200)
+    before = set(threading.enumerate())
+    with pytest.raises(StoreError) as info:
+        await Store.open(db)
+    assert str(info.value) == f"cannot open the store at {db}: file is not a database"
+    assert new_threads(before) == []  # the connection opened for it was closed
+
+
+async def test_another_programs_database_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "other.db"
+    with raw(db) as conn:
+        conn.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY, secret TEXT)")
+    with pytest.raises(StoreError, match="another program, not a sportello store"):
+        await Store.open(db)
+    with raw(db) as conn:  # and it is left as it was
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_schema")] == ["accounts"]
+
+
+async def test_unusable_paths_are_clear_errors(tmp_path: Path) -> None:
+    a_file = tmp_path / "plain-file"
+    a_file.write_text("x")
+    with pytest.raises(StoreError, match=f"cannot open the store at {a_file}/store.db: "):
+        await Store.open(a_file / "store.db")
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    with pytest.raises(StoreError, match=f"cannot open the store at {folder}: "):
+        await Store.open(folder)
+
+
+async def test_permission_denied_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root ignores file modes, so the refusal is staged at the one call that meets it."""
+    db = tmp_path / "store.db"
+
+    def refuse(path: object, *args: object, **kw: object) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(StoreError) as info:
+        await Store.open(db)
+    assert str(info.value) == f"cannot open the store at {db}: Permission denied"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+async def test_permission_denied_by_the_file_system_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(StoreError, match="Permission denied"):
+            await Store.open(folder / "store.db")
+    finally:
+        folder.chmod(0o700)
+
+
+# ---------------------------------------------------------------------- closing
+
+
+async def test_close_is_idempotent_and_stops_the_connection_threads(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    store = await Store.open(tmp_path / "store.db")
+    assert len([t for t in threading.enumerate() if t not in before]) == 2  # writer, reader
+    await store.close()
+    await store.close()
+    assert store.closed
+    assert new_threads(before) == []
+    with pytest.raises(StoreError, match="is closed"):
+        await store.waiting()
+    with pytest.raises(StoreError, match="is closed"):
+        await store.sync_channels([channel("email")], {})
+
+
+async def test_context_manager_closes_on_error(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+    with pytest.raises(RuntimeError):
+        async with await Store.open(tmp_path / "store.db") as store:
+            raise RuntimeError("boom")
+    assert store.closed
+    assert new_threads(before) == []
+
+
+async def test_a_process_that_fails_inside_the_store_still_exits(tmp_path: Path) -> None:
+    """aiosqlite's threads are not daemons: a connection left open would hang the exit."""
+    db = tmp_path / "store.db"
+    process = await _start("crash", str(db))
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 1
+    assert b"boom inside the store's block" in err
+
+
+# ---------------------------------------------------------------------- channels
+
+
+async def test_sync_channels_follows_the_config(tmp_path: Path) -> None:
+    async with await Store.open(tmp_path / "store.db") as store:
+        await store.sync_channels(
+            [channel("email", adapter="imap"), channel("phone", adapter="asterisk")],
+            {"email": "email", "asterisk": "phone"},
+        )
+        first = await store.channels()
+        assert [(c.id, c.adapter, c.kind, c.health) for c in first] == [
+            ("email", "imap", "email", Health.UNKNOWN),
+            ("phone", "asterisk", "phone", Health.UNKNOWN),
+        ]
+        await store.apply_fetch("email", state(conversation("c1")), T0)
+        await store.sync_channels(
+            [channel("chat"), channel("email", label="Posta", adapter="imap")], {}
+        )
+        second = await store.channels()
+        assert [(c.id, c.label, c.kind) for c in second] == [
+            ("chat", "Chat", "other"),
+            ("email", "Posta", "other"),
+        ]
+        # a channel that leaves the config keeps its history
+        await store.sync_channels([channel("phone")], {})
+        assert [c.id for c in await store.channels()] == ["phone"]
+        await store.sync_channels([channel("email")], {})
+        assert [item.external_id for item in await store.waiting("email")] == ["c1"]
+
+
+async def test_unknown_channel_is_a_clear_error(tmp_path: Path) -> None:
+    async with await open_store(tmp_path / "store.db") as store:
+        with pytest.raises(StoreError, match="no channel 'ghost'"):
+            await store.apply_fetch("ghost", state(conversation("c1")), T0)
+        with pytest.raises(StoreError, match="no channel 'ghost'"):
+            await store.record_poll(PollOutcome("ghost", T0, T0, True, None, 0), Health.OK)
+        assert await store.waiting() == []
+
+
+# ---------------------------------------------------------------------- apply_fetch
+
+
+async def test_apply_fetch_inserts_then_updates_by_channel_and_external_id(
+    tmp_path: Path,
+) -> None:
+    async with await open_store(tmp_path / "store.db") as store:
+        count = await store.apply_fetch(
+            "email",
+            state(conversation("c1", waiting=5), conversation("c2", waiting=3, subject="B")),
+            T0 + 100,
+        )
+        assert count == 2
+        # the same external id on another channel is another conversation
+        assert await store.apply_fetch("chat", state(conversation("c1", waiting=1)), T0 + 100) == 1
+        queue = await store.waiting()
+        assert [(q.channel_id, q.external_id, q.waiting_since - T0) for q in queue] == [
+            ("chat", "c1", 1.0),
+            ("email", "c2", 3.0),
+            ("email", "c1", 5.0),
+        ]
+        ids = {(q.channel_id, q.external_id): q.conversation_id for q in queue}
+
+        await store.apply_fetch(
+            "email",
+            state(conversation("c1", waiting=5, subject="Ordine 42", name=None)),
+            T0 + 200,
+        )
+        email = await store.waiting("email")
+        assert [(q.external_id, q.subject) for q in email] == [("c1", "Ordine 42")]
+        assert email[0].conversation_id == ids[("email", "c1")]  # updated, not re-inserted
+        assert email[0].customer_name == "Maria Rossi"  # a missing name keeps the known one
+        assert await store.conversation(ids[("email", "c2")]) is None  # left the queue
+        assert await store.conversation(ids[("email", "c1")]) == email[0]
+        assert await store.conversation(10_000) is None
+
+
+async def test_first_response_is_never_cleared_and_first_message_keeps_the_earliest(
+    tmp_path: Path,
+) -> None:
+    async with await open_store(tmp_path / "store.db") as store:
+        await store.apply_fetch(
+            "email", state(conversation("c1", first=10, waiting=None, first_response=50)), T0
+        )
+        # a later fetch that lacks the first response, and sees a later first message
+        await store.apply_fetch(
+            "email", state(conversation("c1", first=30, waiting=60, first_response=None)), T0
+        )
+        responses = await store.first_responses(since=T0)
+        assert [
+            (r.first_customer_message_at - T0, r.first_response_at - T0) for r in responses
+        ] == [(10.0, 50.0)]
+        (item,) = await store.waiting()
+        assert item.first_customer_message_at == T0 + 10
+        # an earlier first response than the known one wins (it cannot get later)
+        await store.apply_fetch(
+            "email", state(conversation("c1", first=5, waiting=None, first_response=40)), T0
+        )
+        responses = await store.first_responses(since=T0)
+        assert [
+            (r.first_customer_message_at - T0, r.first_response_at - T0) for r in responses
+        ] == [(5.0, 40.0)]
+        assert await store.first_responses(since=T0 + 41) == []
+
+
+async def test_complete_fetch_takes_absent_conversations_out_of_the_queue(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        await store.apply_fetch("email", state(conversation("a"), conversation("b")), T0 + 1)
+        await store.apply_fetch("chat", state(conversation("x")), T0 + 1)
+        # incomplete: "b" may just be on another page
+        assert (
+            await store.apply_fetch("email", state(conversation("a"), complete=False), T0 + 2) == 2
+        )
+        # complete: "b" has left the queue; other channels are untouched
+        assert await store.apply_fetch("email", state(conversation("a")), T0 + 3) == 1
+        assert [q.external_id for q in await store.waiting()] == ["a", "x"]
+        # answered in place: leaves the queue too
+        assert await store.apply_fetch("email", state(conversation("a", waiting=None)), T0 + 4) == 0
+        # and comes back when the customer writes again
+        assert await store.apply_fetch("email", state(conversation("b", waiting=9)), T0 + 5) == 1
+    with raw(db) as conn:
+        rows = dict(
+            conn.execute(
+                "SELECT external_id, left_queue_at - ? FROM conversations"
+                " WHERE channel_id = 'email'",
+                (T0,),
+            ).fetchall()
+        )
+    assert rows == {"a": 4.0, "b": None}
+
+
+async def test_an_unchanged_queue_rewrites_no_rows(tmp_path: Path) -> None:
+    """Every poll upserts the whole queue: unchanged rows must not be rewritten."""
+    db = tmp_path / "store.db"
+    queue = [
+        conversation(f"c{i}", waiting=i, messages=[message(f"m{i}", i, external_id=f"m{i}")])
+        for i in range(50)
+    ]
+    async with await open_store(db) as store:
+        await store.apply_fetch("email", state(*queue), T0)
+        with raw(db) as conn:
+            conn.executescript(
+                """
+                CREATE TABLE rewrites (what TEXT);
+                CREATE TRIGGER c_rewrites AFTER UPDATE ON conversations
+                    BEGIN INSERT INTO rewrites VALUES ('conversation'); END;
+                CREATE TRIGGER m_rewrites AFTER UPDATE ON messages
+                    BEGIN INSERT INTO rewrites VALUES ('message'); END;
+                """
+            )
+        await store.apply_fetch("email", state(*queue), T0 + 30)
+        with raw(db) as conn:
+            assert conn.execute("SELECT what FROM rewrites").fetchall() == []
+        changed = conversation(
+            "c7", waiting=7, subject="Nuovo", messages=[message("edited", 7, external_id="m7")]
+        )
+        await store.apply_fetch("email", state(*queue[:7], changed, *queue[8:]), T0 + 60)
+        with raw(db) as conn:
+            rewrites = sorted(r[0] for r in conn.execute("SELECT what FROM rewrites"))
+    assert rewrites == ["conversation", "message"]  # c7's subject, m7's text
+
+
+async def test_any_external_id_round_trips(tmp_path: Path) -> None:
+    odd = ["<a@b>", "nul\x00id", "emoji \U0001f600 ü", "'; DROP TABLE x; --", '"q"', "\\"]
+    async with await open_store(tmp_path / "store.db") as store:
+        fetched = [conversation(e, messages=[message("m", 1, external_id=e)]) for e in odd]
+        assert await store.apply_fetch("email", state(*fetched), T0) == len(odd)
+        # the same fetch again, complete: every one is recognised as still waiting
+        assert await store.apply_fetch("email", state(*fetched), T0 + 1) == len(odd)
+        queue = await store.waiting()
+        assert sorted(q.external_id for q in queue) == sorted(odd)
+        for item in queue:
+            assert [m.text for m in await store.messages(item.conversation_id)] == ["m"]
+        lone = conversation("bad\udcffid", messages=[message("m", 1, external_id="\udcff")])
+        assert await store.apply_fetch("email", state(*fetched, lone), T0 + 2) == len(odd) + 1
+        assert "bad?id" in {q.external_id for q in await store.waiting()}
+
+
+async def test_messages_are_deduplicated_and_listed_oldest_first(tmp_path: Path) -> None:
+    async with await open_store(tmp_path / "store.db") as store:
+        first = [
+            message("Buongiorno", 1, external_id="m1", author_name="Maria"),
+            message("Ordine 42?", 2),  # no id: keyed by a hash of author, time, text
+        ]
+        await store.apply_fetch("email", state(conversation("c1", messages=first)), T0)
+        later = [
+            *first,
+            message("Spedito ieri", 3, author=Author.BUSINESS, external_id="m3"),
+            message("Buongiorno (edited)", 1, external_id="m1", author_name="Maria"),
+        ]
+        await store.apply_fetch("email", state(conversation("c1", messages=later)), T0 + 5)
+        (item,) = await store.waiting()
+        listed = await store.messages(item.conversation_id)
+        assert [(m.author, m.author_name, m.sent_at - T0, m.text) for m in listed] == [
+            ("customer", "Maria", 1.0, "Buongiorno (edited)"),
+            ("customer", None, 2.0, "Ordine 42?"),
+            ("business", None, 3.0, "Spedito ieri"),
+        ]
+        # a fetch that returns fewer messages drops none of the stored ones
+        await store.apply_fetch("email", state(conversation("c1", messages=later[2:3])), T0 + 6)
+        assert len(await store.messages(item.conversation_id)) == 3
+        last_two = await store.messages(item.conversation_id, limit=2)
+        assert [m.text for m in last_two] == ["Ordine 42?", "Spedito ieri"]
+        assert await store.messages(item.conversation_id, limit=0) == []
+
+
+def test_message_keys() -> None:
+    a = message("ciao", 1)
+    assert message_key(a) == message_key(message("ciao", 1))
+    assert message_key(a) != message_key(message("ciao!", 1))
+    assert message_key(a) != message_key(message("ciao", 2))
+    assert message_key(a) != message_key(message("ciao", 1, author=Author.BUSINESS))
+    assert message_key(message("x", 1, external_id="42")) == "id:42"
+    long_id = message("x", 1, external_id="<" + "a" * 5000 + "@example.com>")
+    assert message_key(long_id).startswith("idh:") and len(message_key(long_id)) < 100
+
+
+async def test_hostile_text_is_stored_raw_but_bounded(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    nasty = "\x1b]52;c;cm0gLXJmIH4=\x07[bold]x[/bold]\x00\u202e"
+    async with await open_store(db) as store:
+        await store.apply_fetch(
+            "email",
+            state(
+                conversation(
+                    "c1",
+                    subject=nasty + "S" * 1_000_000,
+                    name="N" * 50_000,
+                    messages=[message(nasty + "T" * 1_000_000, 1), message("bad \udcff byte", 2)],
+                )
+            ),
+            T0,
+        )
+        (item,) = await store.waiting()
+        texts = [m.text for m in await store.messages(item.conversation_id)]
+    assert item.subject.startswith(nasty) and len(item.subject) == FIELD_MAX
+    assert item.customer_name is not None and len(item.customer_name) == FIELD_MAX
+    assert texts[0].startswith(nasty) and len(texts[0]) == TEXT_MAX
+    assert texts[1] == "bad ? byte"  # a lone surrogate cannot be UTF-8; nothing else changed
+    assert db.stat().st_size < 1_000_000
+
+
+async def test_phone_channels_store_hold_figures_and_snapshot_them(tmp_path: Path) -> None:
+    async with await open_store(tmp_path / "store.db", ["phone", "email"]) as store:
+        missed = conversation("call-1", waiting=0, name=None, email=None, phone="+39 02 123")
+        count = await store.apply_fetch(
+            "phone", state(missed, on_hold=3, longest_hold=timedelta(seconds=240)), T0 + 1000
+        )
+        assert count == 1
+        record = (await store.channels())[0]
+        assert (record.id, record.on_hold, record.longest_hold_s) == ("phone", 3, 240.0)
+        await store.apply_fetch("phone", state(missed, on_hold=0), T0 + 1060)
+        await store.apply_fetch("email", state(conversation("e", waiting=7)), T0 + 1060)
+        phone = await store.snapshots("phone", since=T0)
+        assert [(s.taken_at - T0, s.waiting, s.oldest_waiting_since) for s in phone] == [
+            (1000.0, 3, T0 + 760),
+            (1060.0, 0, None),
+        ]
+        email = await store.snapshots("email", since=T0)
+        assert [(s.waiting, s.oldest_waiting_since) for s in email] == [(1, T0 + 7)]
+        assert await store.snapshots("phone", since=T0 + 1001) == phone[1:]
+
+
+async def test_trend_takes_the_deepest_queue_per_bucket(tmp_path: Path) -> None:
+    async with await open_store(tmp_path / "store.db") as store:
+        for minute, depth in [(0, 1), (1, 4), (2, 2), (10, 5)]:
+            conversations = [conversation(f"c{i}") for i in range(depth)]
+            await store.apply_fetch("email", state(*conversations), T0 + 60 * minute)
+        assert await store.trend("email", T0, 300) == [(0, 4), (2, 5)]
+        assert await store.trend("email", T0 + 100, 300) == [(0, 2), (1, 5)]
+        assert await store.trend("chat", T0, 300) == []
+        with pytest.raises(ValueError, match="positive"):
+            await store.trend("email", T0, 0)
+
+
+# ---------------------------------------------------------------------- polls, prune
+
+
+async def test_record_poll_sets_health_and_failing_since(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        await store.record_poll(PollOutcome("email", T0, T0 + 1, True, None, 4), Health.OK)
+        await store.record_poll(
+            PollOutcome("email", T0 + 30, T0 + 31, False, "timed out", 0), Health.DEGRADED
+        )
+        await store.record_poll(
+            PollOutcome("email", T0 + 60, T0 + 61, False, "E" * 10_000, 0), Health.DOWN
+        )
+        record = (await store.channels())[0]
+        assert (record.health, record.failing_since, record.last_ok_at, record.last_poll_at) == (
+            Health.DOWN,
+            T0 + 30,
+            T0 + 1,
+            T0 + 61,
+        )
+        assert record.last_error is not None and len(record.last_error) == 2_000
+        await store.record_poll(PollOutcome("email", T0 + 90, T0 + 91, True, None, 2), Health.OK)
+        record = (await store.channels())[0]
+        assert (record.health, record.failing_since, record.last_error, record.last_ok_at) == (
+            Health.OK,
+            None,
+            None,
+            T0 + 91,
+        )
+    with raw(db) as conn:
+        polls = conn.execute("SELECT ok, conversations FROM polls ORDER BY id").fetchall()
+    assert polls == [(1, 4), (0, 0), (0, 0), (1, 2)]
+
+
+async def test_prune_deletes_old_answered_conversations_and_old_history(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    day = 86_400.0
+
+    def poll(channel_id: str, at_s: float) -> PollOutcome:
+        return PollOutcome(channel_id, T0 + at_s, T0 + at_s, True, None, 1)
+
+    async with await open_store(db) as store:
+        old = conversation("old", waiting=None, messages=[message("vecchio", 1)])
+        old_waiting = conversation("old-waiting", waiting=2)
+        await store.apply_fetch("email", state(old, old_waiting), T0)
+        await store.apply_fetch("chat", state(), T0)  # chat's only, so its newest, snapshot
+        recent = conversation("new", first=100 * day, waiting=None, first_response=100 * day)
+        await store.apply_fetch("email", state(recent, old_waiting), T0 + 100 * day)
+        await store.apply_fetch("email", state(recent, old_waiting), T0 + HISTORY_S + 50 * day)
+        for channel_id, at_s in [("email", 0), ("email", 20 * day), ("chat", 200 * day)]:
+            await store.record_poll(poll(channel_id, at_s), Health.OK)
+        await store.record_poll(poll("chat", 200 * day + POLLS_S + 1), Health.OK)
+
+        await store.prune(T0 + 10 * day)
+
+        assert [q.external_id for q in await store.waiting()] == ["old-waiting"]
+        assert len(await store.first_responses(since=0)) == 1  # "new" stays
+        taken = [s.taken_at - T0 for s in await store.snapshots("email", since=0)]
+        assert taken == [100 * day, HISTORY_S + 50 * day]  # older than a year before the newest
+        assert len(await store.snapshots("chat", since=0)) == 1
+        await store.prune(T0, history_before=T0 + 200 * day)
+        assert [s.taken_at - T0 for s in await store.snapshots("email", since=0)] == [
+            HISTORY_S + 50 * day
+        ]
+        assert await store.snapshots("chat", since=0) == []
+    with raw(db) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0  # cascaded
+        assert conn.execute("SELECT external_id FROM conversations ORDER BY 1").fetchall() == [
+            ("new",),
+            ("old-waiting",),
+        ]
+        polls = conn.execute("SELECT channel_id, finished_at - ? FROM polls ORDER BY 2", (T0,))
+        assert polls.fetchall() == [("email", 20 * day), ("chat", 200 * day + POLLS_S + 1)]
+
+
+async def test_prune_finds_what_to_delete_through_indexes(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await Store.open(db):
+        pass
+    with raw(db) as conn:
+        for sql in (
+            "SELECT max(taken_at) FROM snapshots WHERE channel_id = 'x'",
+            "SELECT max(finished_at) FROM polls WHERE channel_id = 'x'",
+            "DELETE FROM snapshots WHERE channel_id = 'x' AND taken_at < 5",
+            "DELETE FROM polls WHERE channel_id = 'x' AND finished_at < 5",
+        ):
+            plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+            assert "SEARCH" in plan and "SCAN" not in plan, (sql, plan)
+
+
+# ---------------------------------------------------------------------- data_version
+
+
+async def test_data_version_changes_on_every_commit_here_or_elsewhere(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        v1 = await store.data_version()
+        assert await store.data_version() == v1  # nothing happened
+        await store.apply_fetch("email", state(conversation("c1")), T0)
+        v2 = await store.data_version()
+        assert v2 != v1
+        with raw(db) as conn:  # another connection commits
+            conn.execute("UPDATE channels SET label = 'Posta' WHERE id = 'email'")
+        v3 = await store.data_version()
+        assert v3 not in (v1, v2)
+        assert (await store.channels())[0].label == "Posta"
+
+
+async def test_a_failed_write_rolls_back_and_names_no_customer_text(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        with raw(db) as conn:  # sabotage: make the snapshot insert fail
+            conn.execute(
+                "CREATE TRIGGER no_snapshots BEFORE INSERT ON snapshots"
+                " BEGIN SELECT RAISE(ABORT, 'snapshots are frozen'); END"
+            )
+        secret_subject = "IBAN IT60X0542811101000000123456"
+        with pytest.raises(StoreError) as info:
+            await store.apply_fetch("email", state(conversation("c1", subject=secret_subject)), T0)
+        assert str(db) in str(info.value) and "saving a fetch failed" in str(info.value)
+        assert secret_subject not in str(info.value)
+        assert await store.waiting() == []  # the conversation upsert was rolled back
+        with raw(db) as conn:
+            conn.execute("DROP TRIGGER no_snapshots")
+        assert await store.apply_fetch("email", state(conversation("c1")), T0) == 1
+
+
+# ---------------------------------------------------------------------- other processes
+
+
+async def _start(*args: str) -> asyncio.subprocess.Process:
+    """Run tests/helpers_store.py in a new Python process."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HELPER),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def _kill(*processes: asyncio.subprocess.Process) -> None:
+    for process in processes:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _finish(process: asyncio.subprocess.Process, seconds: float) -> dict[str, object]:
+    """Wait for a helper process and return the JSON it printed."""
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), seconds)
+    finally:
+        await _kill(process)
+    assert process.returncode == 0, err.decode(errors="replace")
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+async def test_two_processes_read_consistently_while_this_one_writes(tmp_path: Path) -> None:
+    """Two reader processes see whole generations, in order, and never "database is locked"."""
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        await store.apply_fetch("email", generation(0), T0)
+        readers = [await _start("read", str(db), "60", "15") for _ in range(2)]
+        try:
+            number = 0
+            deadline = time.monotonic() + 90
+            while any(r.returncode is None for r in readers) and time.monotonic() < deadline:
+                number += 1
+                waiting = await store.apply_fetch("email", generation(number), T0 + number)
+                assert waiting == GENERATION_SIZE
+                await store.record_poll(
+                    PollOutcome("email", T0 + number, T0 + number, True, None, waiting),
+                    Health.OK,
+                )
+                await asyncio.sleep(0.01)
+            results = [await _finish(r, 30) for r in readers]
+        finally:
+            await _kill(*readers)
+    for result in results:
+        assert result["error_count"] == 0, result["errors"]
+        assert result["torn"] == 0
+        assert result["backwards"] == 0
+        assert isinstance(result["generations"], int) and result["generations"] >= 15, result
+        assert isinstance(result["versions"], int) and result["versions"] >= 15, result
+    assert number >= 15
+
+
+async def test_another_process_writing_at_the_same_time_waits_its_turn(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    count = 300
+    async with await open_store(db) as store:
+        writer = await _start("write", str(db), str(count))
+        try:
+            number = 0
+            deadline = time.monotonic() + 90
+            while writer.returncode is None and time.monotonic() < deadline:
+                number += 1
+                await store.apply_fetch("email", generation(number), T0 + number)
+                await asyncio.sleep(0)
+            result = await _finish(writer, 60)
+        finally:
+            await _kill(writer)
+        assert result["error_count"] == 0, result["errors"]
+        record = {c.id: c for c in await store.channels()}["chat"]
+        assert record.last_poll_at == T0 + count - 1 + 0.5
+    with raw(db) as conn:
+        polls = conn.execute("SELECT count(*) FROM polls WHERE channel_id = 'chat'").fetchone()
+    assert polls[0] == count
+    assert number > 0
+
+
+# ---------------------------------------------------------------------- speed
+
+
+async def test_a_big_queue_is_fast_to_store_and_to_read(tmp_path: Path) -> None:
+    """5,000 conversations per fetch, 100,000 waiting. Bounds are on this process's
+    CPU time (both connection threads included), so other jobs on the machine do not
+    make the test flaky; the figures are printed (pytest -s) for the record."""
+    channels = [f"ch{i}" for i in range(20)]
+
+    def clocks() -> tuple[float, float]:
+        return time.perf_counter(), time.process_time()
+
+    def since(start: tuple[float, float]) -> tuple[float, float]:
+        now = clocks()
+        return now[0] - start[0], now[1] - start[1]
+
+    async with await open_store(tmp_path / "store.db", channels) as store:
+        fetches = []
+        for index, channel_id in enumerate(channels):
+            fetched = state(
+                *(
+                    conversation(
+                        f"c{i}",
+                        first=i,
+                        waiting=index * 5000 + i,
+                        subject=f"Ordine {i}",
+                        messages=[message(f"testo {i}", i), message(f"grazie {i}", i + 1)],
+                    )
+                    for i in range(5000)
+                )
+            )
+            start = clocks()
+            await store.apply_fetch(channel_id, fetched, T0 + 10**6)
+            fetches.append(since(start))
+        start = clocks()
+        assert await store.apply_fetch(channels[-1], fetched, T0 + 10**6 + 30) == 5000
+        again = since(start)
+
+        reads = []
+        for _ in range(3):
+            start = clocks()
+            queue = await store.waiting()
+            reads.append(since(start))
+        assert len(queue) == 100_000
+        assert queue[0].waiting_since == T0 and queue[-1].waiting_since == T0 + 99_999
+    fetch = sorted(fetches)[len(fetches) // 2]
+    read = min(reads)
+    print(
+        f"\napply_fetch 5k new (median): {fetch[0]:.3f}s wall, {fetch[1]:.3f}s cpu;"
+        f" 5k unchanged: {again[0]:.3f}s wall, {again[1]:.3f}s cpu;"
+        f" waiting() 100k (best of 3): {read[0]:.3f}s wall, {read[1]:.3f}s cpu"
+    )
+    assert fetch[1] < 1.5
+    assert again[1] < 1.5
+    assert read[1] < 1.0

@@ -1,0 +1,132 @@
+"""The Textual application: one dashboard screen fed by the live worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.screen import Screen
+
+from adapters import utc_now
+from adapters.base import Clock
+from tui.bindings import bindings
+from tui.core.board import Board
+from tui.core.keymap import BY_ID, check_keymap
+from tui.core.live import Live, LiveUpdate
+from tui.core.queue_view import QueueRow, build_board_rows
+from tui.core.settings import Config
+from tui.messages import BoardUpdated, LiveStopped
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.help import HelpScreen, rows_for
+
+log = logging.getLogger(__name__)
+STOP_TIMEOUT_S = 5.0
+
+
+class SportelloApp(App[int]):
+    """sportello's dashboard."""
+
+    CSS_PATH = "sportello.tcss"
+    TITLE = "sportello"
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("app")]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, config: Config, *, clock: Clock = utc_now, collect: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        self.live: Live[list[QueueRow]] = Live(
+            config, self._publish, self._prepare, clock=clock, collect=collect
+        )
+        self.dashboard = DashboardScreen(config)
+        self._live_task: asyncio.Task[None] | None = None
+
+    def _prepare(self, board: Board) -> list[QueueRow]:
+        return build_board_rows(board)
+
+    def _publish(self, update: LiveUpdate[list[QueueRow]]) -> None:
+        self.dashboard.post_message(BoardUpdated(update))
+
+    def on_mount(self) -> None:
+        problems = check_keymap(self.config.keys)
+        for problem in problems:
+            self.notify(problem, title="config.yaml", severity="warning", timeout=15)
+        self.set_keymap({k: v for k, v in self.config.keys.items() if k in BY_ID})
+        self.push_screen(self.dashboard)
+        self._live_task = asyncio.create_task(self._run_live(), name="live")
+
+    async def _run_live(self) -> None:
+        try:
+            await self.live.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("live updates stopped")
+            self.dashboard.post_message(LiveStopped(f"{type(exc).__name__}: {exc}"))
+
+    async def on_unmount(self) -> None:
+        """Stop polling and close the store before the event loop ends.
+
+        Closing is awaited (bounded): an unclosed store keeps its threads alive
+        and the process would never exit.
+        """
+        task = self._live_task
+        if task is None or task.done():
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, timeout=STOP_TIMEOUT_S)
+
+    # -- actions ------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        active = [
+            (binding.key, binding.description, binding.id)
+            for _, binding, enabled, _ in self.screen.active_bindings.values()
+            if enabled
+        ]
+        self.push_screen(HelpScreen(rows_for(_grouped(active))))
+
+    def action_refresh(self) -> None:
+        self.live.refresh_now()
+        self.notify("Polling every channel now.", timeout=2)
+
+    def action_toggle_pause(self) -> None:
+        self.live.set_paused(not self.live.paused)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for spec in BY_ID.values():
+            if spec.scope in ("queue", "conversation") or spec.id == "app.quit":
+                continue
+            target = self if spec.scope == "app" else screen
+            action = getattr(target, f"action_{spec.action}", None)
+            if action is not None and callable(action):
+                yield SystemCommand(spec.help, spec.help, action)
+
+
+def _grouped(active: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
+    """Join the keys of one binding id into one row (``down j``)."""
+    order: list[str] = []
+    merged: dict[str, tuple[list[str], str, str | None]] = {}
+    for key, description, binding_id in active:
+        group = binding_id or description
+        if group not in merged:
+            order.append(group)
+            merged[group] = ([], description, binding_id)
+        merged[group][0].append(key)
+    return [(",".join(merged[g][0]), merged[g][1], merged[g][2]) for g in order]
+
+
+def run_dashboard(config: Config) -> int:
+    """Open the dashboard; returns the exit code."""
+    app = SportelloApp(config)
+    result = app.run()
+    return result if isinstance(result, int) else 0

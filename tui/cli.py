@@ -1,0 +1,175 @@
+"""The ``sportello`` command.
+
+::
+
+    sportello [--config PATH]                 open the dashboard
+    sportello --once [--json]                 poll every channel once, print a table
+    sportello collect                         run the collector alone (for systemd)
+    sportello check-config [PATH]             report every problem of a config file
+    sportello adapters [--json]               list the installed adapters and options
+
+Exit codes: 0 fine, 1 a channel is degraded or down (``--once``), 2 a config error.
+Nothing but the requested output goes to stdout; messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tui import __version__
+from tui.core.config import ConfigError, check_config, find_config, load_config
+from tui.core.records import Health
+from tui.core.settings import Config
+
+EXIT_OK = 0
+EXIT_DEGRADED = 1
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sportello",
+        description="All of a small business's customer-support channels on one screen.",
+    )
+    parser.add_argument("--version", action="version", version=f"sportello {__version__}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="config file (default: $SPORTELLO_CONFIG, ./config.yaml, then the user config dir)",
+    )
+    parser.add_argument(
+        "--once", action="store_true", help="poll every channel once and print a table"
+    )
+    parser.add_argument("--json", action="store_true", help="with --once or adapters: JSON")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more messages on stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("collect", help="poll the channels into the store, without a screen")
+    check = commands.add_parser("check-config", help="report every problem of a config file")
+    check.add_argument("path", nargs="?", type=Path, help="the file (default: as --config)")
+    listing = commands.add_parser("adapters", help="list the installed adapters and options")
+    listing.add_argument("--json", action="store_true", dest="json_list", help="JSON")
+    commands.add_parser("dashboard", help="open the dashboard (the default)")
+    return parser
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _load(path: Path | None) -> Config:
+    return load_config(find_config(path))
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        path = find_config(args.path or args.config)
+    except ConfigError as exc:
+        print(exc)
+        return EXIT_CONFIG
+    problems = check_config(path)
+    if problems:
+        for problem in problems:
+            print(problem)
+        noun = "problem" if len(problems) == 1 else "problems"
+        print(f"{len(problems)} {noun} in {path}")
+        return EXIT_CONFIG
+    config = load_config(path)
+    print(f"{path}: no problems ({len(config.channels)} channel(s))")
+    return EXIT_OK
+
+
+def cmd_adapters(args: argparse.Namespace) -> int:
+    from adapters.registry import load_all
+
+    loaded, problems = load_all()
+    for problem in problems:
+        _err(f"sportello: {problem}")
+    described = [cls.describe() for _, cls in sorted(loaded.items())]
+    if args.json or args.json_list:
+        print(json.dumps(described, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for info in described:
+        print(f"{info['name']} — {info['description']} (kind {info['kind']})")
+        for option in info["options"]:
+            flags = ", ".join(
+                f
+                for f, on in (("required", option["required"]), ("secret", option["secret"]))
+                if on
+            )
+            default = "" if option["default"] is None else f" = {option['default']}"
+            extra = f" [{flags}]" if flags else ""
+            print(f"  {option['name']}: {option['type']}{default}{extra} — {option['description']}")
+        print()
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace, config: Config) -> int:
+    from tui.core import report
+    from tui.core.headless import AnotherCollector, once
+
+    try:
+        board, health = asyncio.run(once(config))
+    except AnotherCollector as exc:
+        _err(f"sportello: {exc}")
+        return EXIT_DEGRADED
+    print(report.as_json(board) if args.json else report.table(board))
+    return EXIT_OK if all(h is Health.OK for h in health.values()) else EXIT_DEGRADED
+
+
+def cmd_collect(config: Config) -> int:
+    from tui.core.headless import collect
+
+    asyncio.run(collect(config))
+    return EXIT_OK
+
+
+def cmd_dashboard(config: Config) -> int:
+    from tui.app import run_dashboard
+
+    return run_dashboard(config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="sportello: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "check-config":
+        return cmd_check_config(args)
+    if args.command == "adapters":
+        return cmd_adapters(args)
+    try:
+        config = _load(args.config)
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_CONFIG
+    try:
+        if args.once:
+            return cmd_once(args, config)
+        if args.command == "collect":
+            return cmd_collect(config)
+        return cmd_dashboard(config)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``sportello --once | head``): leave quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_DEGRADED
+    except OSError as exc:
+        _err(f"sportello: {exc}")
+        return EXIT_DEGRADED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""What the dashboard and ``--once`` show: each channel's figures and the queue.
+
+``read_board`` reads the store once and computes every metric with the channel's
+schedule; the result is immutable, so the screen can receive it as a message
+from a worker and apply it in place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tui.core.hours import Schedule
+from tui.core.metrics import FRT_WINDOW_S, ChannelMetrics, channel_metrics
+from tui.core.records import ChannelRecord, FirstResponse, Health, QueueItem
+from tui.core.settings import Channel, Config
+from tui.core.store import Store
+
+TREND_DAYS = 7
+TREND_BUCKETS = 14  # two points a day over the last week
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    """One channel's line of the dashboard."""
+
+    channel: Channel
+    record: ChannelRecord | None
+    metrics: ChannelMetrics
+    trend: tuple[int | None, ...] | None = None  # max waiting per bucket, None = no data
+
+    @property
+    def health(self) -> Health:
+        return self.record.health if self.record is not None else Health.UNKNOWN
+
+    @property
+    def error(self) -> str | None:
+        return self.record.last_error if self.record is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    now: float
+    channels: tuple[ChannelRow, ...]
+    queue: tuple[QueueItem, ...]
+    waits: tuple[float, ...]  # open-hours wait of each queue item, same order
+
+    @property
+    def waiting(self) -> int:
+        return sum(row.metrics.waiting for row in self.channels)
+
+
+def schedule_for(channel: Channel) -> Schedule:
+    """The channel's schedule (shared between channels with equal hours)."""
+    return Schedule.from_hours(channel.hours)
+
+
+def compute_board(
+    config: Config,
+    records: list[ChannelRecord],
+    queue: list[QueueItem],
+    responses: list[FirstResponse],
+    now: float,
+    trends: dict[str, tuple[int | None, ...]] | None = None,
+) -> Board:
+    """Pure: the board from what the store holds, at ``now``."""
+    by_id = {record.id: record for record in records}
+    items_by_channel: dict[str, list[QueueItem]] = defaultdict(list)
+    for item in queue:
+        items_by_channel[item.channel_id].append(item)
+    responses_by_channel: dict[str, list[FirstResponse]] = defaultdict(list)
+    for response in responses:
+        responses_by_channel[response.channel_id].append(response)
+
+    rows: list[ChannelRow] = []
+    kept: list[QueueItem] = []
+    waits: list[float] = []
+    for channel in config.channels:
+        schedule = schedule_for(channel)
+        items = items_by_channel.get(channel.id, [])
+        starts = [item.waiting_since for item in items]
+        record = by_id.get(channel.id)
+        metrics = channel_metrics(
+            expectation_s=channel.expectation.total_seconds(),
+            schedule=schedule,
+            waiting_since=starts,
+            first_responses=responses_by_channel.get(channel.id, []),
+            now=now,
+            on_hold=record.on_hold if record else None,
+            longest_hold_s=record.longest_hold_s if record else None,
+        )
+        rows.append(ChannelRow(channel, record, metrics, (trends or {}).get(channel.id)))
+        kept.extend(items)
+        waits.extend(schedule.open_seconds_many(starts, now))
+    return Board(now=now, channels=tuple(rows), queue=tuple(kept), waits=tuple(waits))
+
+
+async def read_board(
+    store: Store, config: Config, now: float, *, with_trends: bool = False
+) -> Board:
+    """Read the store and compute the board at ``now``."""
+    records = await store.channels()
+    queue = await store.waiting()
+    responses = await store.first_responses(since=now - FRT_WINDOW_S)
+    trends = await read_trends(store, config, now) if with_trends else None
+    return compute_board(config, records, queue, responses, now, trends)
+
+
+async def read_trends(
+    store: Store, config: Config, now: float
+) -> dict[str, tuple[int | None, ...]]:
+    """Max queue depth per bucket over the last week, per channel."""
+    span = timedelta(days=TREND_DAYS).total_seconds()
+    bucket = span / TREND_BUCKETS
+    since = now - span
+    trends: dict[str, tuple[int | None, ...]] = {}
+    for channel in config.channels:
+        points: list[int | None] = [None] * TREND_BUCKETS
+        for index, value in await store.trend(channel.id, since, bucket):
+            if 0 <= index < TREND_BUCKETS:
+                points[index] = value
+        trends[channel.id] = tuple(points)
+    return trends

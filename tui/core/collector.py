@@ -1,0 +1,291 @@
+"""Polling every channel, each on its own interval, with failures kept apart.
+
+Each channel has its own task: poll, store, sleep, poll again. The next poll is
+scheduled when the previous one ends, so a slow channel never piles up requests.
+A poll that raises, hangs past the channel's timeout or returns garbage marks that
+channel degraded (then down) and is retried with capped exponential backoff and
+jitter, honouring Retry-After; the other channels never notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from adapters import (
+    Adapter,
+    AdapterError,
+    AuthenticationFailed,
+    ConfigurationError,
+    RateLimited,
+    utc_now,
+)
+from adapters.base import Clock
+from adapters.registry import AdapterLoadError
+from adapters.registry import load as load_adapter
+from tui.core.inert import inert
+from tui.core.records import Health, PollOutcome
+from tui.core.secrets import SecretError, resolve_options
+from tui.core.settings import Channel, Config
+from tui.core.state_check import check_state
+from tui.core.store import Store
+
+log = logging.getLogger(__name__)
+
+DOWN_AFTER = 5  # failures in a row before a channel is called down
+BACKOFF_CAP_S = 15 * 60.0
+PRUNE_EVERY_S = 3600.0
+ERROR_LIMIT = 300
+
+# Errors that retrying will not fix until someone changes something.
+_PERMANENT = (ConfigurationError, AuthenticationFailed)
+
+
+@dataclass
+class ChannelRun:
+    """What the collector knows about one channel while it runs."""
+
+    channel: Channel
+    adapter: Adapter | None = None
+    secrets: tuple[str, ...] = ()
+    failures: int = 0
+    failing_since: float | None = None
+    health: Health = Health.UNKNOWN
+    last_error: str | None = None
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def backoff_delay(
+    failures: int,
+    interval_s: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds to wait before retrying after ``failures`` failures in a row.
+
+    Exponential from the poll interval, capped, with jitter so that channels on
+    one server do not retry in lockstep; never sooner than the channel asked.
+    """
+    rng = rng or random.Random()
+    cap = max(BACKOFF_CAP_S, interval_s)
+    backoff = min(cap, interval_s * 2 ** max(0, failures - 1))
+    delay: float = backoff * rng.uniform(0.5, 1.0)
+    if retry_after is not None and retry_after > delay:
+        delay = min(float(retry_after), 24 * 3600.0)
+    return delay
+
+
+def redact(message: str, secrets: Iterable[str]) -> str:
+    """The message with every secret value blanked, made one safe bounded line."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            message = message.replace(secret, "•••")
+    return inert(message, limit=ERROR_LIMIT)
+
+
+AdapterLoader = Callable[[str], type[Adapter]]
+OptionResolver = Callable[[Channel, type[Adapter]], dict[str, Any]]
+
+
+class Collector:
+    """Polls the channels of a config into a store."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        clock: Clock = utc_now,
+        loader: AdapterLoader = load_adapter,
+        resolver: OptionResolver = resolve_options,
+        on_change: Callable[[str], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self._loader = loader
+        self._resolver = resolver
+        self._on_change = on_change
+        self._rng = rng or random.Random()
+        self.runs: dict[str, ChannelRun] = {c.id: ChannelRun(c) for c in config.channels}
+        self._resume = asyncio.Event()
+        self._resume.set()
+        self._started = False
+
+    # -- life cycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build every channel's adapter and record the channels in the store."""
+        if self._started:
+            return
+        self._started = True
+        kinds: dict[str, str] = {}
+        for run in self.runs.values():
+            kinds[run.channel.id] = self._build(run)
+        await self.store.sync_channels(self.config.channels, kinds)
+
+    def _build(self, run: ChannelRun) -> str:
+        channel = run.channel
+        try:
+            cls = self._loader(channel.adapter)
+            options = self._resolver(channel, cls)
+        except (AdapterLoadError, SecretError) as exc:
+            run.last_error = redact(str(exc), ())
+            return "other"
+        run.secrets = tuple(
+            str(options[o.name]) for o in cls.options if o.secret and options.get(o.name)
+        )
+        try:
+            run.adapter = cls(channel.id, options, self.clock)
+        except Exception as exc:  # a plug-in's constructor is outside our control
+            run.last_error = redact(f"could not start: {type(exc).__name__}: {exc}", run.secrets)
+            return str(cls.kind)
+        return str(getattr(run.adapter, "channel_kind", cls.kind))
+
+    async def aclose(self) -> None:
+        """Close every adapter; an adapter that fails to close is only logged."""
+        for run in self.runs.values():
+            if run.adapter is None:
+                continue
+            try:
+                await asyncio.wait_for(run.adapter.aclose(), timeout=5)
+            except Exception as exc:
+                log.warning("channel %s: closing failed: %s", run.channel.id, type(exc).__name__)
+            run.adapter = None
+
+    # -- polling ------------------------------------------------------------
+
+    async def poll_channel(self, run: ChannelRun) -> float | None:
+        """Poll one channel once and record the outcome.
+
+        Returns the retry delay a failure asks for (Retry-After), or None.
+        """
+        channel = run.channel
+        started = self.clock().timestamp()
+        error: str | None = None
+        retry_after: float | None = None
+        permanent = False
+        count = 0
+        if run.adapter is None:
+            error = run.last_error or "the adapter could not be started"
+            permanent = True
+        else:
+            try:
+                state = await asyncio.wait_for(
+                    run.adapter.fetch(), timeout=channel.timeout.total_seconds()
+                )
+                state = check_state(state)
+                count = await self.store.apply_fetch(channel.id, state, self.clock().timestamp())
+            except TimeoutError:
+                error = f"no answer within {_seconds(channel.timeout)}"
+            except RateLimited as exc:
+                error = str(exc)
+                retry_after = exc.retry_after
+            except _PERMANENT as exc:
+                error = str(exc)
+                permanent = True
+            except AdapterError as exc:
+                error = str(exc)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # an adapter bug must not stop the collector
+                error = f"unexpected {type(exc).__name__}: {exc}"
+                log.debug("channel %s raised", channel.id, exc_info=True)
+        finished = self.clock().timestamp()
+        if error is None:
+            run.failures = 0
+            run.failing_since = None
+            run.health = Health.OK
+            run.last_error = None
+        else:
+            run.failures += 1
+            if run.failing_since is None:
+                run.failing_since = started
+            run.health = Health.DOWN if permanent or run.failures >= DOWN_AFTER else Health.DEGRADED
+            run.last_error = redact(error, run.secrets)
+            log.info("channel %s: %s", channel.id, run.last_error)
+        outcome = PollOutcome(
+            channel_id=channel.id,
+            started_at=started,
+            finished_at=finished,
+            ok=error is None,
+            error=run.last_error,
+            conversations=count,
+        )
+        try:
+            await self.store.record_poll(outcome, run.health)
+        except Exception as exc:
+            log.error("channel %s: could not record the poll: %s", channel.id, exc)
+        if self._on_change is not None:
+            self._on_change(channel.id)
+        return retry_after
+
+    async def poll_once(self) -> dict[str, Health]:
+        """Poll every channel once, concurrently; the health of each afterwards."""
+        await self.start()
+        await asyncio.gather(*(self.poll_channel(run) for run in self.runs.values()))
+        return {cid: run.health for cid, run in self.runs.items()}
+
+    async def run(self) -> None:
+        """Poll every channel on its interval until cancelled."""
+        await self.start()
+        async with asyncio.TaskGroup() as group:
+            for run in self.runs.values():
+                group.create_task(self._loop(run), name=f"poll:{run.channel.id}")
+            group.create_task(self._prune_loop(), name="prune")
+
+    async def _loop(self, run: ChannelRun) -> None:
+        interval = run.channel.poll_interval.total_seconds()
+        while True:
+            await self._resume.wait()
+            retry_after = await self.poll_channel(run)
+            if run.failures:
+                delay = backoff_delay(run.failures, interval, retry_after, self._rng)
+            else:
+                delay = interval
+            run.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run.wake.wait(), timeout=delay)
+
+    async def _prune_loop(self) -> None:
+        keep = timedelta(days=self.config.retention_days).total_seconds()
+        while True:
+            try:
+                await self.store.prune(self.clock().timestamp() - keep)
+            except Exception as exc:
+                log.error("pruning the store failed: %s", exc)
+            await asyncio.sleep(PRUNE_EVERY_S)
+
+    # -- control from the screen ---------------------------------------------
+
+    def poll_now(self, channel_id: str | None = None) -> None:
+        """Wake the channel (or every channel) to poll at once."""
+        for run in self.runs.values():
+            if channel_id is None or run.channel.id == channel_id:
+                run.wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+        self.poll_now()
+
+    def health(self) -> Mapping[str, Health]:
+        return {cid: run.health for cid, run in self.runs.items()}
+
+
+def _seconds(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    return f"{seconds:g} s"

@@ -1,0 +1,87 @@
+"""The commands that run without a screen: ``--once`` and ``collect``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from adapters import utc_now
+from tui.core.board import Board, read_board
+from tui.core.collector import Collector
+from tui.core.leader import CollectorLock
+from tui.core.records import Health
+from tui.core.settings import Config
+from tui.core.store import Store
+
+log = logging.getLogger(__name__)
+
+STANDBY_RETRY_S = 5.0
+
+
+class AnotherCollector(Exception):
+    """Another process is polling the channels of this store."""
+
+
+async def once(config: Config) -> tuple[Board, dict[str, Health]]:
+    """Poll every channel once, store the results, and read the board back.
+
+    When another process is already the collector of this store, it does not poll
+    (that would double every API call) and raises :class:`AnotherCollector`.
+    """
+    lock = CollectorLock(config.store_path)
+    if not lock.try_acquire():
+        raise AnotherCollector(
+            f"another sportello is polling the channels of {config.store_path}; "
+            "showing what it stored would need the dashboard, or run --once when it stops"
+        )
+    try:
+        async with await Store.open(config.store_path) as store:
+            collector = Collector(config, store)
+            try:
+                health = await collector.poll_once()
+            finally:
+                await collector.aclose()
+            board = await read_board(store, config, utc_now().timestamp())
+    finally:
+        lock.release()
+    return board, health
+
+
+async def collect(config: Config) -> None:
+    """Run the collector until SIGTERM or SIGINT, standing by while another runs."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    lock = CollectorLock(config.store_path)
+    announced = False
+    while not lock.try_acquire():
+        if not announced:
+            log.warning(
+                "another sportello is collecting for %s; standing by to take over",
+                config.store_path,
+            )
+            announced = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), STANDBY_RETRY_S)
+        if stop.is_set():
+            return
+    log.warning("collecting %d channel(s) into %s", len(config.channels), config.store_path)
+    try:
+        async with await Store.open(config.store_path) as store:
+            collector = Collector(config, store)
+            task = asyncio.create_task(collector.run())
+            stopper = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await collector.aclose()
+    finally:
+        lock.release()

@@ -1,0 +1,142 @@
+"""The store's schema, versioned.
+
+``MIGRATIONS`` is the ordered list of ``(version, script)`` pairs. The store applies
+every script whose version is above the database's ``PRAGMA user_version``, in
+order, inside one ``BEGIN IMMEDIATE`` transaction, and sets ``user_version`` to the
+last one applied. A released migration is never edited: a schema change is a new
+entry at the end.
+
+Conventions: every instant is Unix seconds (UTC) as ``REAL``; booleans are
+``INTEGER`` 0/1; customer text is stored raw (the store caps its length).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+
+Migration = tuple[int, str]
+
+# "SPRT": marks a SQLite file as a sportello store (PRAGMA application_id, set by
+# the store when it applies the first migration).
+APPLICATION_ID = 0x53505254
+
+_V1 = """
+-- One row per channel ever configured. ``position`` is the channel's place in the
+-- current config; NULL once the channel has left the config (its history stays).
+CREATE TABLE channels (
+    id              TEXT PRIMARY KEY,
+    label           TEXT NOT NULL,
+    adapter         TEXT NOT NULL,
+    kind            TEXT NOT NULL DEFAULT 'other',
+    position        INTEGER,
+    health          TEXT NOT NULL DEFAULT 'unknown',
+    last_error      TEXT,
+    failing_since   REAL,
+    last_poll_at    REAL,
+    last_ok_at      REAL,
+    on_hold         INTEGER,
+    longest_hold_s  REAL
+);
+
+CREATE TABLE conversations (
+    id                          INTEGER PRIMARY KEY,
+    channel_id                  TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    external_id                 TEXT NOT NULL,
+    customer_name               TEXT,
+    customer_email              TEXT,
+    customer_phone              TEXT,
+    customer_handle             TEXT,
+    subject                     TEXT NOT NULL,
+    first_customer_message_at   REAL NOT NULL,
+    waiting_since               REAL,
+    first_response_at           REAL,
+    assignee                    TEXT,
+    last_activity_at            REAL NOT NULL,
+    left_queue_at               REAL,
+    UNIQUE (channel_id, external_id)
+);
+
+-- The queue: only waiting conversations are indexed, so the index stays small
+-- however long the history grows.
+CREATE INDEX conversations_waiting
+    ON conversations (waiting_since) WHERE waiting_since IS NOT NULL;
+CREATE INDEX conversations_channel_waiting
+    ON conversations (channel_id, waiting_since) WHERE waiting_since IS NOT NULL;
+CREATE INDEX conversations_first_response
+    ON conversations (first_response_at) WHERE first_response_at IS NOT NULL;
+CREATE INDEX conversations_last_activity ON conversations (last_activity_at);
+
+CREATE TABLE messages (
+    id               INTEGER PRIMARY KEY,
+    conversation_id  INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    key              TEXT NOT NULL,
+    author           TEXT NOT NULL,
+    author_name      TEXT,
+    sent_at          REAL NOT NULL,
+    text             TEXT NOT NULL,
+    UNIQUE (conversation_id, key)
+);
+CREATE INDEX messages_conversation_sent ON messages (conversation_id, sent_at);
+
+-- Queue history. Clustered on (channel, time): a range of one channel's
+-- snapshots is one contiguous b-tree walk, however many years are stored.
+CREATE TABLE snapshots (
+    channel_id            TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    taken_at              REAL NOT NULL,
+    waiting               INTEGER NOT NULL,
+    oldest_waiting_since  REAL,
+    PRIMARY KEY (channel_id, taken_at)
+) WITHOUT ROWID;
+
+CREATE TABLE polls (
+    id             INTEGER PRIMARY KEY,
+    channel_id     TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    started_at     REAL NOT NULL,
+    finished_at    REAL NOT NULL,
+    ok             INTEGER NOT NULL,
+    error          TEXT,
+    conversations  INTEGER NOT NULL
+);
+CREATE INDEX polls_channel_finished ON polls (channel_id, finished_at);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = ((1, _V1),)
+
+
+def latest(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """The schema version a store has once every migration is applied."""
+    return migrations[-1][0] if migrations else 0
+
+
+def check(migrations: Sequence[Migration]) -> None:
+    """Raise ``ValueError`` unless versions are 1, 2, 3… in order."""
+    for expected, (version, _script) in enumerate(migrations, start=1):
+        if version != expected:
+            raise ValueError(f"migration versions must be 1, 2, 3…; found {version} at {expected}")
+
+
+def statements(script: str) -> Iterator[str]:
+    """Split a script into complete SQL statements (triggers included).
+
+    ``executescript`` cannot be used inside our transaction: it commits first.
+    """
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            buffer = ""
+            if _has_sql(statement):
+                yield statement
+    if _has_sql(buffer.removesuffix(";")):
+        raise ValueError("the migration script ends with an incomplete statement")
+
+
+def _has_sql(text: str) -> bool:
+    """True when ``text`` holds more than whitespace, comments and semicolons."""
+    for line in text.splitlines():
+        code = line.split("--", 1)[0].strip().strip(";").strip()
+        if code:
+            return True
+    return False

@@ -1,0 +1,777 @@
+"""The store: conversations, messages, queue history and poll outcomes in SQLite.
+
+Usage::
+
+    store = await Store.open(path)
+    try:
+        ...
+    finally:
+        await store.close()
+
+or, the same thing as a context manager (note the ``await``: ``open`` is a
+coroutine that returns an open store, and the store is the context manager)::
+
+    async with await Store.open(path) as store:
+        ...
+
+Both connections are closed when the block ends, whatever ends it.
+
+One ``Store`` per process. It holds one writer connection (every write is one
+``BEGIN IMMEDIATE`` transaction, serialised by an asyncio lock) and one read-only
+reader connection. The database runs in WAL mode with a busy timeout, so several
+processes can read while one writes, and writers in different processes queue for
+the lock instead of failing.
+
+The file is created 0600 (its ``-wal``/``-shm`` are set 0600 after opening) and
+missing parent folders 0700. An existing file's mode is left as it is.
+
+Customer text is stored raw, never interpreted, but bounded: subjects and customer
+fields at :data:`FIELD_MAX` characters, message text at :data:`TEXT_MAX`.
+
+Every failure is raised as :class:`StoreError`, whose message names the store's
+path and what failed, and never carries customer text or secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, cast
+
+import aiosqlite
+
+from adapters.models import ChannelState, Message
+from tui.core.migrations import APPLICATION_ID, MIGRATIONS, Migration, check, latest, statements
+from tui.core.records import (
+    ChannelRecord,
+    FirstResponse,
+    Health,
+    MessageRecord,
+    PollOutcome,
+    QueueItem,
+    Snapshot,
+)
+from tui.core.settings import Channel
+
+__all__ = [
+    "ERROR_MAX",
+    "FIELD_MAX",
+    "HISTORY_S",
+    "POLLS_S",
+    "TEXT_MAX",
+    "Store",
+    "StoreError",
+    "message_key",
+]
+
+FIELD_MAX = 1_000  # subject, customer name/e-mail/phone/handle, assignee, author name
+TEXT_MAX = 20_000  # one message's text
+ERROR_MAX = 2_000  # a poll's error message
+HISTORY_S = 365 * 86_400.0  # queue snapshots are kept a year
+POLLS_S = 90 * 86_400.0  # poll outcomes are kept 90 days at most
+_KEY_MAX = 200  # a message's external id longer than this is keyed by its hash
+
+Row = tuple[Any, ...]
+
+
+class StoreError(Exception):
+    """The store failed. The message names the store's path; it never holds customer text."""
+
+
+class Store:
+    """The SQLite store. Open with :meth:`open`; see the module docstring."""
+
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        """Use :meth:`open`."""
+        self.path = path
+        self._writer: aiosqlite.Connection | None = writer
+        self._reader: aiosqlite.Connection | None = reader
+        self._lock = asyncio.Lock()
+        self._commits = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        busy_timeout: float = 5.0,
+    ) -> Store:
+        """Open (creating if needed) the store at ``path`` and bring its schema up to date.
+
+        ``migrations`` is for tests of the migration mechanism. ``busy_timeout`` is
+        how many seconds a statement waits for another process's lock before failing.
+        Raises :class:`StoreError` for a file that cannot be opened, is not a
+        sportello store, or was written by a newer sportello.
+        """
+        check(migrations)
+        store_path = _absolute(path)
+        writer: aiosqlite.Connection | None = None
+        reader: aiosqlite.Connection | None = None
+        try:
+            _create_private(store_path)
+            uri = store_path.as_uri()
+            writer = await _connect(f"{uri}?mode=rw")
+            await _configure(writer, busy_timeout)
+            mode = await _fetchall(writer, "PRAGMA journal_mode = WAL")
+            if not mode or str(mode[0][0]).lower() != "wal":
+                raise StoreError(f"cannot open the store at {store_path}: WAL mode is unavailable")
+            await writer.execute("PRAGMA synchronous = FULL")
+            await _migrate(writer, store_path, migrations)
+            _private_sidecars(store_path)
+            reader = await _connect(f"{uri}?mode=ro")
+            await _configure(reader, busy_timeout)
+            await _fetchall(reader, "SELECT count(*) FROM channels")
+        except BaseException as exc:
+            for conn in (reader, writer):
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot open the store at {store_path}: {exc}") from exc
+            if isinstance(exc, OSError):
+                reason = exc.strerror or type(exc).__name__
+                raise StoreError(f"cannot open the store at {store_path}: {reason}") from exc
+            raise
+        return cls(store_path, writer, reader)
+
+    async def close(self) -> None:
+        """Close both connections. Safe to call more than once."""
+        async with self._lock:
+            reader, self._reader = self._reader, None
+            writer, self._writer = self._writer, None
+        try:
+            if reader is not None:
+                await reader.close()
+        finally:
+            if writer is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    await writer.execute("PRAGMA optimize")
+                await writer.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._writer is None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # ------------------------------------------------------------------ writes
+
+    async def sync_channels(self, channels: Iterable[Channel], kinds: Mapping[str, str]) -> None:
+        """Make the channels table match the config.
+
+        ``kinds`` maps a channel id (or, failing that, an adapter name) to the
+        channel's kind; "other" when neither is there. Channels no longer in the
+        config keep their rows and history but are no longer listed by
+        :meth:`channels`, which follows the config's order.
+        """
+        rows = [
+            (
+                channel.id,
+                channel.label,
+                channel.adapter,
+                str(kinds.get(channel.id) or kinds.get(channel.adapter) or "other"),
+                position,
+            )
+            for position, channel in enumerate(channels)
+        ]
+        configured = {row[0] for row in rows}
+        async with self._transaction("saving the channels") as conn:
+            listed = await _fetchall(conn, "SELECT id FROM channels WHERE position IS NOT NULL")
+            await conn.executemany(
+                "UPDATE channels SET position = NULL WHERE id = ?",
+                [(cid,) for (cid,) in listed if cid not in configured],
+            )
+            await conn.executemany(
+                "INSERT INTO channels (id, label, adapter, kind, position) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET label = excluded.label,"
+                " adapter = excluded.adapter, kind = excluded.kind, position = excluded.position"
+                " WHERE (label, adapter, kind, position) IS NOT"
+                " (excluded.label, excluded.adapter, excluded.kind, excluded.position)",
+                rows,
+            )
+
+    async def apply_fetch(self, channel_id: str, state: ChannelState, fetched_at: float) -> int:
+        """Store what one fetch saw on a channel, in one transaction.
+
+        Conversations are upserted by (channel, external id): the earliest
+        ``first_customer_message_at`` is kept, a known ``first_response_at`` is
+        never cleared (the earliest is kept), customer fields the fetch lacks keep
+        their stored value. Messages are upserted by :func:`message_key`; none is
+        ever dropped. When ``state.complete``, conversations waiting before and
+        absent now leave the queue (``waiting_since`` NULL, ``left_queue_at`` =
+        ``fetched_at``). Rows that did not change are not rewritten.
+
+        Then the channel's on-hold figures are saved and a queue snapshot is
+        appended: on a channel with ``on_hold`` (a phone queue) the callers on
+        hold and the start of the longest hold, else the waiting conversations
+        and the oldest ``waiting_since``.
+
+        Returns the number of waiting conversations of the channel after the fetch.
+        """
+        conversations: list[Row] = []
+        messages: dict[str, list[Row]] = {}
+        for conversation in state.conversations:
+            external_id = _storable(str(conversation.external_id))
+            first = _ts(conversation.first_customer_message_at)
+            waiting = _ts_or_none(conversation.waiting_since)
+            first_response = _ts_or_none(conversation.first_response_at)
+            rows = [_message_row(message) for message in conversation.messages]
+            last_activity = max(
+                first,
+                waiting if waiting is not None else first,
+                first_response if first_response is not None else first,
+                *(row[3] for row in rows),
+            )
+            customer = conversation.customer
+            conversations.append(
+                (
+                    channel_id,
+                    external_id,
+                    _field(customer.name),
+                    _field(customer.email),
+                    _field(customer.phone),
+                    _field(customer.handle),
+                    _text(conversation.subject, FIELD_MAX),
+                    first,
+                    waiting,
+                    first_response,
+                    _field(conversation.assignee),
+                    last_activity,
+                    fetched_at,
+                )
+            )
+            if rows:
+                messages.setdefault(external_id, []).extend(rows)
+        on_hold = None if state.on_hold is None else int(state.on_hold)
+        longest_hold_s = None if state.longest_hold is None else state.longest_hold.total_seconds()
+
+        async with self._transaction("saving a fetch") as conn:
+            await self._require_channel(conn, channel_id)
+            await conn.executemany(_UPSERT_CONVERSATION, conversations)
+            # The fetched ids, in a table of this connection's temp database (never
+            # in the file): any string an id may hold compares exactly.
+            await conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS fetched (external_id TEXT PRIMARY KEY)"
+                " WITHOUT ROWID"
+            )
+            await conn.execute("DELETE FROM temp.fetched")
+            await conn.executemany(
+                "INSERT OR IGNORE INTO temp.fetched (external_id) VALUES (?)",
+                [(row[1],) for row in conversations],
+            )
+            if messages:
+                found = await _fetchall(
+                    conn,
+                    # CROSS JOIN: walk the ids, look each up (the planner may
+                    # otherwise scan the table for every id when it has no stats).
+                    "SELECT c.external_id, c.id FROM temp.fetched AS f"
+                    " CROSS JOIN conversations AS c"
+                    " WHERE c.channel_id = ? AND c.external_id = f.external_id",
+                    (channel_id,),
+                )
+                await conn.executemany(
+                    _UPSERT_MESSAGE,
+                    (
+                        (conversation_id, *row)
+                        for external_id, conversation_id in found
+                        for row in messages.get(external_id, ())
+                    ),
+                )
+            if state.complete:
+                await conn.execute(
+                    "UPDATE conversations SET waiting_since = NULL, left_queue_at = ?"
+                    " WHERE channel_id = ? AND waiting_since IS NOT NULL"
+                    " AND external_id NOT IN (SELECT external_id FROM temp.fetched)",
+                    (fetched_at, channel_id),
+                )
+            await conn.execute(
+                "UPDATE channels SET on_hold = ?, longest_hold_s = ?"
+                " WHERE id = ? AND (on_hold, longest_hold_s) IS NOT (?, ?)",
+                (on_hold, longest_hold_s, channel_id, on_hold, longest_hold_s),
+            )
+            counted = await _fetchall(
+                conn,
+                "SELECT count(*), min(waiting_since) FROM conversations"
+                " WHERE channel_id = ? AND waiting_since IS NOT NULL",
+                (channel_id,),
+            )
+            waiting_count, oldest = int(counted[0][0]), counted[0][1]
+            if on_hold is not None:
+                snapshot_waiting = on_hold
+                oldest = (
+                    fetched_at - longest_hold_s
+                    if on_hold > 0 and longest_hold_s is not None
+                    else None
+                )
+            else:
+                snapshot_waiting = waiting_count
+            await conn.execute(
+                "INSERT OR REPLACE INTO snapshots (channel_id, taken_at, waiting,"
+                " oldest_waiting_since) VALUES (?, ?, ?, ?)",
+                (channel_id, fetched_at, snapshot_waiting, oldest),
+            )
+        return waiting_count
+
+    async def record_poll(self, outcome: PollOutcome, health: Health) -> None:
+        """Append a poll's outcome and set the channel's health.
+
+        ``outcome.error`` must already be free of secrets; it is capped at
+        :data:`ERROR_MAX` characters. A successful poll clears ``last_error`` and
+        ``failing_since``; a failed one sets ``failing_since`` to the start of the
+        first poll of the failing run.
+        """
+        error = None if outcome.error is None else _text(outcome.error, ERROR_MAX)
+        ok = bool(outcome.ok)
+        async with self._transaction("saving a poll") as conn:
+            await self._require_channel(conn, outcome.channel_id)
+            await conn.execute(
+                "INSERT INTO polls (channel_id, started_at, finished_at, ok, error, conversations)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    outcome.channel_id,
+                    outcome.started_at,
+                    outcome.finished_at,
+                    int(ok),
+                    error,
+                    int(outcome.conversations),
+                ),
+            )
+            await conn.execute(
+                "UPDATE channels SET health = ?, last_error = ?, last_poll_at = ?,"
+                " last_ok_at = CASE WHEN ? THEN ? ELSE last_ok_at END,"
+                " failing_since = CASE WHEN ? THEN NULL ELSE coalesce(failing_since, ?) END"
+                " WHERE id = ?",
+                (
+                    str(Health(health)),
+                    None if ok else error,
+                    outcome.finished_at,
+                    ok,
+                    outcome.finished_at,
+                    ok,
+                    outcome.started_at,
+                    outcome.channel_id,
+                ),
+            )
+
+    async def prune(self, before: float, *, history_before: float | None = None) -> None:
+        """Delete what retention no longer allows.
+
+        - conversations (with their messages) whose last activity is before
+          ``before``, unless they are waiting;
+        - a channel's queue snapshots taken before ``history_before``, by default
+          those more than a year (:data:`HISTORY_S`) older than its newest one;
+        - a channel's poll outcomes that finished before ``before`` or more than
+          :data:`POLLS_S` before its newest one (a poll every 30 s is a million
+          rows a year per channel; their use is diagnosing recent trouble).
+        """
+        async with self._transaction("pruning") as conn:
+            await conn.execute(
+                "DELETE FROM conversations WHERE last_activity_at < ? AND waiting_since IS NULL",
+                (before,),
+            )
+            channel_ids = [row[0] for row in await _fetchall(conn, "SELECT id FROM channels")]
+            if history_before is None:
+                await conn.executemany(
+                    "DELETE FROM snapshots WHERE channel_id = ?1 AND taken_at <"
+                    " (SELECT max(taken_at) FROM snapshots WHERE channel_id = ?1) - ?2",
+                    [(cid, HISTORY_S) for cid in channel_ids],
+                )
+            else:
+                await conn.execute("DELETE FROM snapshots WHERE taken_at < ?", (history_before,))
+            await conn.executemany(
+                "DELETE FROM polls WHERE channel_id = ?1 AND finished_at < max(?2,"
+                " coalesce((SELECT max(finished_at) FROM polls WHERE channel_id = ?1) - ?3, ?2))",
+                [(cid, before, POLLS_S) for cid in channel_ids],
+            )
+
+    # ------------------------------------------------------------------ reads
+
+    async def channels(self) -> list[ChannelRecord]:
+        """The configured channels, in the config's order."""
+        rows = await self._read(
+            "reading the channels",
+            "SELECT id, label, adapter, kind, health, last_error, failing_since, last_poll_at,"
+            " last_ok_at, on_hold, longest_hold_s FROM channels"
+            " WHERE position IS NOT NULL ORDER BY position",
+        )
+        return [
+            ChannelRecord(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                _health(row[4]),
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[9],
+                row[10],
+            )
+            for row in rows
+        ]
+
+    async def waiting(self, channel_id: str | None = None) -> list[QueueItem]:
+        """Every waiting conversation (of one channel, if given), longest waiting first."""
+        if channel_id is None:
+            rows = await self._read("reading the queue", _WAITING + _WAITING_ORDER)
+        else:
+            rows = await self._read(
+                "reading the queue",
+                _WAITING + " AND channel_id = ?" + _WAITING_ORDER,
+                (channel_id,),
+            )
+        return list(itertools.starmap(QueueItem, rows))
+
+    async def conversation(self, conversation_id: int) -> QueueItem | None:
+        """The conversation with this id while it waits; ``None`` once it has left the
+        queue (or never existed)."""
+        rows = await self._read(
+            "reading a conversation", _WAITING + " AND id = ?", (int(conversation_id),)
+        )
+        return QueueItem(*rows[0]) if rows else None
+
+    async def messages(self, conversation_id: int, limit: int = 50) -> list[MessageRecord]:
+        """The last ``limit`` messages of a conversation, oldest first."""
+        if limit <= 0:
+            return []
+        rows = await self._read(
+            "reading messages",
+            "SELECT author, author_name, sent_at, text FROM ("
+            " SELECT id, author, author_name, sent_at, text FROM messages"
+            " WHERE conversation_id = ? ORDER BY sent_at DESC, id DESC LIMIT ?"
+            ") ORDER BY sent_at, id",
+            (int(conversation_id), int(limit)),
+        )
+        return list(itertools.starmap(MessageRecord, rows))
+
+    async def first_responses(self, since: float) -> list[FirstResponse]:
+        """Conversations first answered at or after ``since``, oldest answer first."""
+        rows = await self._read(
+            "reading first responses",
+            "SELECT channel_id, first_customer_message_at, first_response_at FROM conversations"
+            " WHERE first_response_at >= ? ORDER BY first_response_at",
+            (since,),
+        )
+        return list(itertools.starmap(FirstResponse, rows))
+
+    async def snapshots(self, channel_id: str, since: float) -> list[Snapshot]:
+        """A channel's queue snapshots taken at or after ``since``, oldest first."""
+        rows = await self._read(
+            "reading queue history",
+            "SELECT channel_id, taken_at, waiting, oldest_waiting_since FROM snapshots"
+            " WHERE channel_id = ? AND taken_at >= ? ORDER BY taken_at",
+            (channel_id, since),
+        )
+        return list(itertools.starmap(Snapshot, rows))
+
+    async def trend(self, channel_id: str, since: float, bucket: float) -> list[tuple[int, int]]:
+        """The deepest queue of a channel per time bucket since ``since``.
+
+        Pairs ``(index, waiting)``, ``index`` counting buckets of ``bucket`` seconds
+        from ``since``; buckets without a snapshot are left out. Computed in SQLite
+        on the (channel, time) key, so a week out of a year of snapshots is cheap.
+        """
+        if not bucket > 0:
+            raise ValueError("bucket must be a positive number of seconds")
+        rows = await self._read(
+            "reading queue history",
+            "SELECT CAST((taken_at - ?1) / ?2 AS INTEGER) AS bucket, max(waiting)"
+            " FROM snapshots WHERE channel_id = ?3 AND taken_at >= ?1"
+            " GROUP BY bucket ORDER BY bucket",
+            (since, float(bucket), channel_id),
+        )
+        return [(int(index), int(value)) for index, value in rows]
+
+    async def data_version(self) -> int:
+        """A number that changes whenever any connection, here or in another
+        process, has committed since the last call: poll it to know when to re-read."""
+        rows = await self._read("reading the data version", "PRAGMA data_version")
+        return (int(rows[0][0]) << 32) + self._commits
+
+    # ------------------------------------------------------------------ internals
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, begun IMMEDIATE, committed at the end of the block."""
+        async with self._lock:
+            conn = self._writer
+            if conn is None:
+                raise StoreError(f"the store at {self.path} is closed ({what})")
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._failure(what, exc) from exc
+            try:
+                yield conn
+                await conn.execute("COMMIT")
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    await conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise self._failure(what, exc) from exc
+                raise
+            self._commits += 1
+
+    async def _read(self, what: str, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
+        conn = self._reader
+        if conn is None:
+            raise StoreError(f"the store at {self.path} is closed ({what})")
+        try:
+            return await _fetchall(conn, sql, parameters)
+        except sqlite3.Error as exc:
+            raise self._failure(what, exc) from exc
+
+    async def _require_channel(self, conn: aiosqlite.Connection, channel_id: str) -> None:
+        if not await _fetchall(conn, "SELECT 1 FROM channels WHERE id = ?", (channel_id,)):
+            raise StoreError(
+                f"the store at {self.path} has no channel {channel_id!r}:"
+                " sync_channels() must come first"
+            )
+
+    def _failure(self, what: str, exc: sqlite3.Error) -> StoreError:
+        # sqlite3's messages name tables and columns, never bound values.
+        return StoreError(f"the store at {self.path}: {what} failed: {exc}")
+
+
+# ---------------------------------------------------------------------- SQL
+
+_WAITING = (
+    "SELECT id, channel_id, external_id, customer_name, customer_email, customer_phone,"
+    " subject, first_customer_message_at, waiting_since FROM conversations"
+    " WHERE waiting_since IS NOT NULL"
+)
+_WAITING_ORDER = " ORDER BY waiting_since, id"
+
+# ?13 is the fetch time. Unqualified columns are the stored row; the WHERE skips
+# rewriting rows that would not change (every poll upserts the whole queue).
+_UPSERT_CONVERSATION = """
+INSERT INTO conversations (
+    channel_id, external_id, customer_name, customer_email, customer_phone, customer_handle,
+    subject, first_customer_message_at, waiting_since, first_response_at, assignee,
+    last_activity_at
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+ON CONFLICT (channel_id, external_id) DO UPDATE SET
+    customer_name = coalesce(excluded.customer_name, customer_name),
+    customer_email = coalesce(excluded.customer_email, customer_email),
+    customer_phone = coalesce(excluded.customer_phone, customer_phone),
+    customer_handle = coalesce(excluded.customer_handle, customer_handle),
+    subject = excluded.subject,
+    first_customer_message_at = min(first_customer_message_at, excluded.first_customer_message_at),
+    waiting_since = excluded.waiting_since,
+    first_response_at = coalesce(min(first_response_at, excluded.first_response_at),
+        first_response_at, excluded.first_response_at),
+    assignee = excluded.assignee,
+    last_activity_at = max(last_activity_at, excluded.last_activity_at),
+    left_queue_at = CASE
+        WHEN excluded.waiting_since IS NOT NULL THEN NULL
+        WHEN waiting_since IS NOT NULL THEN ?13
+        ELSE left_queue_at
+    END
+WHERE (
+    customer_name, customer_email, customer_phone, customer_handle, subject,
+    first_customer_message_at, waiting_since, first_response_at, assignee, last_activity_at
+) IS NOT (
+    coalesce(excluded.customer_name, customer_name),
+    coalesce(excluded.customer_email, customer_email),
+    coalesce(excluded.customer_phone, customer_phone),
+    coalesce(excluded.customer_handle, customer_handle),
+    excluded.subject,
+    min(first_customer_message_at, excluded.first_customer_message_at),
+    excluded.waiting_since,
+    coalesce(min(first_response_at, excluded.first_response_at),
+        first_response_at, excluded.first_response_at),
+    excluded.assignee,
+    max(last_activity_at, excluded.last_activity_at)
+)
+"""
+
+_UPSERT_MESSAGE = """
+INSERT INTO messages (conversation_id, key, author, author_name, sent_at, text)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (conversation_id, key) DO UPDATE SET
+    author = excluded.author, author_name = excluded.author_name,
+    sent_at = excluded.sent_at, text = excluded.text
+WHERE (author, author_name, sent_at, text)
+    IS NOT (excluded.author, excluded.author_name, excluded.sent_at, excluded.text)
+"""
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def message_key(message: Message) -> str:
+    """The key a message is deduplicated by within its conversation.
+
+    ``id:<external id>`` when the channel gives one (a hash of it when it is very
+    long), else ``h:<hash of author, time and text>``.
+    """
+    if message.external_id:
+        external_id = str(message.external_id)
+        if len(external_id) <= _KEY_MAX:
+            return "id:" + _storable(external_id)
+        return "idh:" + hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256()
+    for part in (str(message.author), repr(_ts(message.sent_at)), message.text):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return "h:" + digest.hexdigest()[:40]
+
+
+def _message_row(message: Message) -> Row:
+    return (
+        message_key(message),
+        str(message.author),
+        _field(message.author_name),
+        _ts(message.sent_at),
+        _text(message.text, TEXT_MAX),
+    )
+
+
+def _ts(value: datetime) -> float:
+    """Unix seconds. A naive datetime (an adapter bug) is taken as UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _ts_or_none(value: datetime | None) -> float | None:
+    return None if value is None else _ts(value)
+
+
+def _text(value: object, cap: int) -> str:
+    """``value`` as text of at most ``cap`` characters that SQLite can store as UTF-8."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > cap:
+        text = text[:cap]
+    return _storable(text)
+
+
+def _storable(text: str) -> str:
+    """``text`` with any lone surrogate (not encodable as UTF-8) replaced by "?"."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _field(value: object | None) -> str | None:
+    return None if value is None else _text(value, FIELD_MAX)
+
+
+def _health(value: str) -> Health:
+    try:
+        return Health(value)
+    except ValueError:
+        return Health.UNKNOWN
+
+
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    return Path(path).expanduser().absolute()
+
+
+def _private_sidecars(path: Path) -> None:
+    """Make the ``-wal`` and ``-shm`` files 0600 (SQLite copies the database's mode)."""
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").chmod(0o600)
+
+
+def _create_private(path: Path) -> None:
+    """Create missing parent folders 0700 and the file 0600, whatever the umask."""
+    missing: list[Path] = []
+    parent = path.parent
+    while not parent.exists() and not parent.is_symlink():
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+async def _connect(uri: str) -> aiosqlite.Connection:
+    return await aiosqlite.connect(uri, uri=True, isolation_level=None)
+
+
+async def _configure(conn: aiosqlite.Connection, busy_timeout: float) -> None:
+    await conn.execute(f"PRAGMA busy_timeout = {max(0, int(busy_timeout * 1000))}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+
+
+async def _fetchall(
+    conn: aiosqlite.Connection, sql: str, parameters: Sequence[Any] = ()
+) -> list[Row]:
+    # Rows are plain tuples: no row factory is ever set.
+    return cast(list[Row], await conn.execute_fetchall(sql, parameters))
+
+
+async def _migrate(conn: aiosqlite.Connection, path: Path, migrations: Sequence[Migration]) -> None:
+    """Apply the migrations the database lacks, in one IMMEDIATE transaction."""
+    known = latest(migrations)
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = int((await _fetchall(conn, "PRAGMA user_version"))[0][0])
+        application_id = int((await _fetchall(conn, "PRAGMA application_id"))[0][0])
+        if application_id != APPLICATION_ID:
+            tables = await _fetchall(conn, "SELECT count(*) FROM sqlite_schema")
+            if application_id != 0 or version != 0 or tables[0][0]:
+                raise StoreError(
+                    f"cannot open the store at {path}: it is a SQLite database"
+                    " of another program, not a sportello store"
+                )
+        if version > known:
+            raise StoreError(
+                f"the store at {path} was written by a newer sportello (schema {version});"
+                f" this version knows up to {known}"
+            )
+        if version == 0 and migrations:
+            await conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        for number, script in migrations:
+            if number <= version:
+                continue
+            for statement in statements(script):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {int(number)}")
+        await conn.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            await conn.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"cannot open the store at {path}: migrating failed: {exc}") from exc
+        raise

@@ -1,0 +1,298 @@
+"""The one screen: channel rows, the unified queue, and the preview."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from tui.bindings import bindings
+from tui.core.board import Board
+from tui.core.inert import inert
+from tui.core.live import LiveUpdate, Role
+from tui.core.queue_view import QueueRow, QueueView, SortOrder
+from tui.core.settings import Config
+from tui.messages import BoardUpdated, LiveStopped
+from tui.widgets.channel_table import ChannelTable
+from tui.widgets.preview import ConversationHeader, Preview
+from tui.widgets.queue_table import QueueTable
+from tui.widgets.top_bar import TopBar
+
+SORT_WORDS = {
+    SortOrder.GAP: "worst gap first",
+    SortOrder.WAIT: "longest wait first",
+    SortOrder.CHANNEL: "by channel",
+    SortOrder.NEWEST: "newest first",
+}
+
+
+class QueueFilter(Input):
+    """The ``/`` filter line; Escape clears it, Enter keeps it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "clear filter", id="filter.cancel"),
+        Binding("enter", "accept", "keep filter", id="filter.accept"),
+        Binding("down", "accept", "to the queue", show=False, id="filter.down"),
+    ]
+
+    def action_cancel(self) -> None:
+        self.value = ""
+        self.post_message(self.Submitted(self, "", None))
+
+    def action_accept(self) -> None:
+        self.post_message(self.Submitted(self, self.value, None))
+
+
+class DashboardScreen(Screen[None]):
+    """Channel rows, the unified queue ordered by urgency, the preview."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("dashboard")]
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.config = config
+        self.view = QueueView()
+        self.board: Board | None = None
+        self.role = Role.STARTING
+        self.paused = False
+        self.reveal = False
+        self.channel_filter: str | None = None
+        self._preview_for: int | None = None
+
+    # -- layout -------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        business = self.config.business
+        yield TopBar(business.name, business.timezone, id="top")
+        yield ChannelTable(id="channels")
+        yield Static(id="queue-title", classes="section")
+        yield QueueFilter(placeholder="filter: customer, subject, channel…", id="filter")
+        yield QueueTable(id="queue")
+        yield Static(Text(" Preview"), id="preview-title", classes="section")
+        yield Preview(id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", QueueFilter).display = False
+        self._update_title()
+        self.query_one("#preview", Preview).show_placeholder("Reading the store…")
+        self.query_one("#queue", QueueTable).focus()
+
+    # -- live updates -------------------------------------------------------
+
+    def apply(self, update: LiveUpdate[list[QueueRow]]) -> None:
+        """Apply a board in place: tables keep their selection and scroll."""
+        board = update.board
+        self.board = board
+        self.role = update.role
+        self.paused = update.paused
+        self.query_one("#channels", ChannelTable).update_board(board, self.config.dashboard)
+        self.view.set_rows(update.prepared)
+        self.query_one("#queue", QueueTable).refresh_view(self.view)
+        top = self.query_one("#top", TopBar)
+        top.set_time(board.now)
+        self._update_status()
+        self._update_title()
+        if self._preview_for is None:
+            self._show_selected()
+
+    def on_board_updated(self, message: BoardUpdated) -> None:
+        self.apply(message.update)
+
+    def on_live_stopped(self, message: LiveStopped) -> None:
+        self.query_one("#top", TopBar).status = "○ stopped"
+        self.notify(message.reason, title="Live updates stopped", severity="error", timeout=30)
+
+    def _update_status(self) -> None:
+        top = self.query_one("#top", TopBar)
+        if self.paused:
+            top.status = "❚❚ paused"
+        elif self.role is Role.COLLECTOR:
+            top.status = "● live"
+        elif self.role is Role.VIEWER:
+            top.status = "● live (viewer)"
+        else:
+            top.status = "starting…"
+
+    def _update_title(self) -> None:
+        visible = len(self.view.visible)
+        total = len(self.view.rows)
+        parts = [" Queue"]
+        if self.board is None:
+            parts.append("reading the store…")
+        elif visible == total:
+            parts.append(f"{total:,} waiting")
+        else:
+            parts.append(f"{visible:,} of {total:,} waiting")
+        if self.channel_filter is not None:
+            parts.append(f"channel {self._label(self.channel_filter)}")
+        if self.view.filter_text:
+            parts.append(f"“{inert(self.view.filter_text, 30)}”")
+        parts.append(SORT_WORDS[self.view.sort])
+        self.query_one("#queue-title", Static).update(Text(" · ".join(parts)))
+
+    def _label(self, channel_id: str) -> str:
+        for channel in self.config.channels:
+            if channel.id == channel_id:
+                return channel.label
+        return channel_id
+
+    # -- preview ------------------------------------------------------------
+
+    @on(QueueTable.Highlighted)
+    def _highlighted(self, message: QueueTable.Highlighted) -> None:
+        self._show_row(message.row)
+
+    def _show_selected(self) -> None:
+        row = self.query_one("#queue", QueueTable).selected_row
+        self._show_row(row)
+
+    def _show_row(self, row: QueueRow | None) -> None:
+        preview = self.query_one("#preview", Preview)
+        if row is None:
+            self._preview_for = None
+            preview.show_placeholder(
+                "No one is waiting." if self.board is not None else "Reading the store…"
+            )
+            return
+        self._preview_for = row.item.conversation_id
+        self._load_preview(row)
+
+    def _header(self, row: QueueRow) -> ConversationHeader:
+        item = row.item
+        return ConversationHeader(
+            channel_label=row.channel_label,
+            customer_name=item.customer_name,
+            customer_email=item.customer_email,
+            customer_phone=item.customer_phone,
+            subject=item.subject,
+            wait_s=row.wait_s,
+            gap_s=row.gap_s,
+        )
+
+    @work(group="preview", exclusive=True, exit_on_error=False)
+    async def _load_preview(self, row: QueueRow) -> None:
+        store = self.app.live.store  # type: ignore[attr-defined]
+        if store is None:
+            return
+        messages = await store.messages(row.item.conversation_id, limit=6)
+        if self._preview_for != row.item.conversation_id:
+            return
+        self.query_one("#preview", Preview).show_conversation(
+            self._header(row),
+            messages,
+            reveal=self.reveal,
+            tz=self.config.business.timezone,
+            now=self.board.now if self.board else row.item.waiting_since,
+        )
+
+    @on(QueueTable.Opened)
+    def _opened(self, message: QueueTable.Opened) -> None:
+        self._open_conversation(message.row)
+
+    @work(group="open", exclusive=True, exit_on_error=False)
+    async def _open_conversation(self, row: QueueRow) -> None:
+        from tui.screens.conversation import ConversationScreen
+
+        store = self.app.live.store  # type: ignore[attr-defined]
+        if store is None:
+            return
+        messages = await store.messages(row.item.conversation_id, limit=500)
+        await self.app.push_screen(
+            ConversationScreen(
+                self._header(row),
+                messages,
+                reveal=self.reveal,
+                tz=self.config.business.timezone,
+                now=self.board.now if self.board else row.item.waiting_since,
+            )
+        )
+
+    @on(ChannelTable.ChannelHighlighted)
+    def _channel_highlighted(self, message: ChannelTable.ChannelHighlighted) -> None:
+        if self.focused is not self.query_one("#channels"):
+            return
+        if self.board is None:
+            return
+        from tui.widgets.channel_table import describe_channel
+
+        for row in self.board.channels:
+            if row.channel.id == message.channel_id:
+                self._preview_for = None
+                self.query_one("#preview", Preview).show_text(describe_channel(row))
+
+    @on(ChannelTable.ChannelSelected)
+    def _channel_selected(self, message: ChannelTable.ChannelSelected) -> None:
+        self._set_channel(message.channel_id)
+        self.query_one("#queue", QueueTable).focus()
+
+    # -- actions ------------------------------------------------------------
+
+    def _apply_view(self) -> None:
+        self.query_one("#queue", QueueTable).refresh_view(self.view)
+        self._update_title()
+        self._show_selected()
+
+    def _set_channel(self, channel_id: str | None) -> None:
+        self.channel_filter = channel_id
+        self.view.set_channel(channel_id)
+        self._apply_view()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", QueueFilter)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.view.set_filter(event.value)
+        self.query_one("#queue", QueueTable).refresh_view(self.view)
+        self._update_title()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        box = self.query_one("#filter", QueueFilter)
+        if not event.value:
+            box.display = False
+            self.view.set_filter("")
+            self._apply_view()
+        else:
+            self._show_selected()
+        self.query_one("#queue", QueueTable).focus()
+
+    def action_cycle_channel(self) -> None:
+        ids = [c.id for c in self.config.channels]
+        if self.channel_filter is None:
+            nxt: str | None = ids[0] if ids else None
+        else:
+            index = ids.index(self.channel_filter) if self.channel_filter in ids else -1
+            nxt = ids[index + 1] if index + 1 < len(ids) else None
+        self._set_channel(nxt)
+
+    def action_cycle_sort(self) -> None:
+        orders = list(SortOrder)
+        self.view.set_sort(orders[(orders.index(self.view.sort) + 1) % len(orders)])
+        self._apply_view()
+
+    def action_toggle_reveal(self) -> None:
+        self.reveal = not self.reveal
+        self.view.set_reveal(self.reveal)
+        self._apply_view()
+        self.notify(
+            "Customers' e-mail addresses and phone numbers are shown."
+            if self.reveal
+            else "Customers' e-mail addresses and phone numbers are masked.",
+            timeout=3,
+        )
+
+    def action_clear_filters(self) -> None:
+        box = self.query_one("#filter", QueueFilter)
+        box.value = ""
+        box.display = False
+        self.view.set_filter("")
+        self._set_channel(None)

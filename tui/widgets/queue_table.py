@@ -1,0 +1,420 @@
+"""The unified queue on screen: a Line API table that draws only what is visible.
+
+A ``DataTable`` fed 100,000 rows takes seconds to its first frame; this widget
+renders the rows of a :class:`~tui.core.queue_view.QueueView` one screen line
+at a time (``render_line``), so its cost does not grow with the queue.
+
+    ▶ Facebook  Maria R.       Ordine non arrivato…           9h    +8h
+      Email     Luca B.        Fattura errata                 5h    +1h
+
+Customer text reaches the terminal only as plain-string ``Segment``s, already
+made inert by ``tui.core.inert``; nothing is parsed as markup. E-mail
+addresses and phone numbers are masked unless the view says ``reveal``.
+
+Keys come from the one key table (``tui.core.keymap``, scope "queue"):
+down/j, up/k, pagedown, pageup, home/g, end/G, enter (ids ``queue.down`` …
+``queue.open``). Filtering, the channel, the sort and revealing belong to the
+screen, which changes the :class:`QueueView` and calls :meth:`refresh_view`.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, NamedTuple
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from adapters.options import format_duration
+from tui.bindings import bindings
+from tui.core.inert import inert
+from tui.core.queue_view import QueueRow, QueueView
+from tui.core.settings import Dashboard
+from tui.widgets.cells import GapLevel, gap_level
+
+__all__ = ["Layout", "QueueTable", "layout_columns"]
+
+CURSOR_MARK = "▶ "
+NO_MARK = "  "
+ELLIPSIS = "…"
+
+
+class Layout(NamedTuple):
+    """Column widths in cells for one table width (0: the column is not shown).
+
+    Order on screen: mark, channel, customer, subject, wait, gap, hint; one
+    space between columns. ``hint`` is kept for "also on <channel>".
+    """
+
+    mark: int
+    channel: int
+    customer: int
+    subject: int
+    wait: int
+    gap: int
+    hint: int = 0
+
+
+WAIT_WIDTH = 6  # "12h30m"
+GAP_WIDTH = 7  # "+12h30m"
+MIN_SUBJECT = 8
+
+
+def layout_columns(width: int) -> Layout:
+    """Column widths for a table ``width`` cells wide.
+
+    80 columns (79 beside the scrollbar): channel 9, customer 14, wait 6,
+    gap 7, the subject the rest. Wider tables give the channel and the
+    customer more room; narrower ones take it from the customer, then the
+    channel.
+    """
+    if width >= 120:
+        channel, customer = 14, 24
+    elif width >= 100:
+        channel, customer = 12, 18
+    else:
+        channel, customer = 9, 14
+    fixed = len(NO_MARK) + channel + customer + WAIT_WIDTH + GAP_WIDTH + 4  # 4 separators
+    short = MIN_SUBJECT - (width - fixed)
+    if short > 0:
+        cut = min(short, customer - 8)
+        customer -= cut
+        short -= cut
+    if short > 0:
+        channel -= min(short, channel - 5)
+    fixed = len(NO_MARK) + channel + customer + WAIT_WIDTH + GAP_WIDTH + 4
+    return Layout(len(NO_MARK), channel, customer, max(0, width - fixed), WAIT_WIDTH, GAP_WIDTH)
+
+
+def fit(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded or cut (with "…") to exactly ``width`` cells."""
+    if width <= 0:
+        return ""
+    length = len(text) if text.isascii() else cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + ELLIPSIS
+    padding = " " * (width - length)
+    return padding + text if right else text + padding
+
+
+def gap_text(gap_s: float) -> str:
+    """``ok`` when not behind, else ``+1h10m``."""
+    return "ok" if gap_s <= 0 else "+" + format_duration(gap_s)
+
+
+class QueueTable(ScrollView, can_focus=True):
+    """Every waiting conversation, one line each, from a :class:`QueueView`.
+
+    Change the view (``view.set_filter(…)``, ``set_rows(…)``) and call
+    :meth:`refresh_view`, or hand over a new view with :meth:`update_rows`:
+    the selected conversation stays selected at the same place on screen.
+    """
+
+    ALLOW_SELECT = False
+
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings("queue"))
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "queue-table--cursor",
+        "queue-table--gap-ok",
+        "queue-table--gap-behind",
+        "queue-table--gap-warn",
+        "queue-table--gap-critical",
+        "queue-table--empty",
+    }
+
+    DEFAULT_CSS = """
+    QueueTable {
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        & > .queue-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .queue-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .queue-table--gap-ok { color: $text-success; }
+        & > .queue-table--gap-behind { color: $text-warning; }
+        & > .queue-table--gap-warn { color: $text-warning; text-style: bold; }
+        & > .queue-table--gap-critical { color: $text-error; text-style: bold; }
+        & > .queue-table--empty { color: $text-muted; }
+    }
+    """
+
+    class Highlighted(Message):
+        """The cursor is on another conversation (``row`` is None: the queue is empty)."""
+
+        def __init__(self, table: QueueTable, row: QueueRow | None) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> QueueTable:
+            return self.table
+
+    class Opened(Message):
+        """The user opened a conversation (Enter, or a double click)."""
+
+        def __init__(self, table: QueueTable, row: QueueRow) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> QueueTable:
+            return self.table
+
+    def __init__(
+        self,
+        view: QueueView | None = None,
+        *,
+        thresholds: Dashboard | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._view = view if view is not None else QueueView()
+        self.thresholds = thresholds if thresholds is not None else Dashboard()
+        """The gap warn and critical levels (``config.dashboard``)."""
+        self._cursor = 0
+        self._cursor_row: QueueRow | None = None
+        self._last_state = self._view.state
+        self._last_rows = self._view.rows
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
+        self._sync()
+
+    # -- public ----------------------------------------------------------------
+
+    @property
+    def view(self) -> QueueView:
+        return self._view
+
+    @property
+    def cursor_index(self) -> int:
+        """The cursor's index in ``view.visible`` (0 when empty)."""
+        return self._cursor
+
+    @property
+    def selected_row(self) -> QueueRow | None:
+        """The row under the cursor, or ``None`` when no row is shown."""
+        return self._cursor_row
+
+    def update_rows(self, view: QueueView | None = None) -> None:
+        """Show ``view`` (or the current view after it changed), in place.
+
+        The selected conversation stays selected and, when possible, on the
+        same screen line; if it left the queue the row that took its place
+        is selected, and after a new filter or sort the first row. Posts
+        :class:`Highlighted` when the selected conversation changes.
+        """
+        if view is not None:
+            self._view = view
+        view = self._view
+        rows = view.visible
+        old = self._cursor_row
+        offset = self._cursor - self.scroll_offset.y
+        index: int | None = None
+        if old is not None:
+            if view.rows is self._last_rows:  # same row objects: compare addresses
+                index = view.index_of_row(old)
+            else:
+                index = view.index_of(old.conversation_id)
+        if index is None:
+            index = 0 if view.state != self._last_state else min(self._cursor, len(rows) - 1)
+        self._last_state = view.state
+        self._last_rows = view.rows
+        self.virtual_size = Size(0, len(rows))
+        self._move(max(index, 0), scroll_y=max(index, 0) - offset, full_refresh=True)
+
+    def refresh_view(self, view: QueueView | None = None) -> None:
+        """Redraw after the view changed; the same as :meth:`update_rows`."""
+        self.update_rows(view)
+
+    def select(self, conversation_id: int) -> bool:
+        """Move the cursor to a conversation; False if it is not listed."""
+        index = self._view.index_of(conversation_id)
+        if index is None:
+            return False
+        self._move(index)
+        return True
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self._move(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move(self._cursor - 1)
+
+    def action_page_down(self) -> None:
+        page = self._page()
+        self._move(self._cursor + page, scroll_y=self.scroll_offset.y + page)
+
+    def action_page_up(self) -> None:
+        page = self._page()
+        self._move(self._cursor - page, scroll_y=self.scroll_offset.y - page)
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(len(self._view.visible) - 1)
+
+    def action_open(self) -> None:
+        if self._cursor_row is not None:
+            self.post_message(self.Opened(self, self._cursor_row))
+
+    # -- events ----------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+
+    def on_mount(self) -> None:
+        if self._cursor_row is not None:
+            self.post_message(self.Highlighted(self, self._cursor_row))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._move(self._cursor)
+
+    def on_focus(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    async def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = self.scroll_offset.y + offset.y
+        if 0 <= index < len(self._view.visible):
+            self._move(index)
+            if event.chain >= 2:
+                self.action_open()
+
+    # -- rendering -------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        rows = self._view.visible
+        index = self.scroll_offset.y + y
+        if not rows:
+            return self._render_empty(y, width)
+        if index >= len(rows):
+            return Strip.blank(width, self.rich_style)
+        row = rows[index]
+        cursor = index == self._cursor
+        key = (row, width, cursor, self._view.reveal, self.thresholds)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._render_row(row, width, cursor)
+        return strip
+
+    def _render_row(self, row: QueueRow, width: int, cursor: bool) -> Strip:
+        layout = layout_columns(width)
+        base = self.rich_style
+        style = self.get_component_rich_style("queue-table--cursor") if cursor else base
+        reveal = self._view.reveal
+        left = " ".join(
+            (
+                (CURSOR_MARK if cursor else NO_MARK) + fit(row.channel_label, layout.channel),
+                fit(row.customer_text(reveal), layout.customer),
+                fit(row.subject_text(reveal), layout.subject),
+                fit(format_duration(row.wait_s), layout.wait, right=True),
+            )
+        )
+        level = gap_level(row.gap_s, row.expect_s, self.thresholds)
+        if cursor:
+            gap_style = style + _BOLD if level in _LOUD else style
+        else:
+            gap_style = base + self.get_component_rich_style(_GAP_CLASSES[level], partial=True)
+        segments = [
+            Segment(left + " ", style),
+            Segment(fit(gap_text(row.gap_s), layout.gap, right=True), gap_style),
+        ]
+        used = cell_len(left) + 1 + layout.gap
+        if used < width:
+            segments.append(Segment(" " * (width - used), style))
+        return Strip(segments, max(used, width)).crop(0, width)
+
+    def _render_empty(self, y: int, width: int) -> Strip:
+        if y != self._page() // 2:
+            return Strip.blank(width, self.rich_style)
+        view = self._view
+        if view.filter_text.strip():
+            message = f"No conversation matches “{inert(view.filter_text, 40)}”"
+        elif view.channel is not None and view.rows:
+            message = "No one is waiting on this channel"
+        else:
+            message = "No one is waiting"
+        text = fit(message, width) if cell_len(message) > width else message.center(width)
+        style = self.rich_style + self.get_component_rich_style("queue-table--empty", partial=True)
+        return Strip([Segment(text, style)], width)
+
+    # -- internals -------------------------------------------------------------
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height)
+
+    def _sync(self) -> None:
+        rows = self._view.visible
+        self.virtual_size = Size(0, len(rows))
+        self._cursor_row = rows[self._cursor] if rows else None
+
+    def _move(self, index: int, *, scroll_y: int | None = None, full_refresh: bool = False) -> None:
+        """Put the cursor on ``index`` (clamped) and scroll so that it shows."""
+        rows = self._view.visible
+        count = len(rows)
+        old_index = self._cursor
+        old_row = self._cursor_row
+        index = min(max(index, 0), max(count - 1, 0))
+        self._cursor = index
+        self._cursor_row = rows[index] if count else None
+        page = self._page()
+        top = self.scroll_offset.y if scroll_y is None else scroll_y
+        top = min(max(top, index - page + 1), index)
+        top = min(max(top, 0), max(count - page, 0))
+        if top != self.scroll_offset.y:
+            self.scroll_to(y=top, animate=False, force=True)
+            full_refresh = True
+        if full_refresh:
+            self.refresh()
+        elif index != old_index:
+            self.refresh_line(old_index)
+            self.refresh_line(index)
+        new_row = self._cursor_row
+        if (old_row is None) != (new_row is None) or (
+            old_row is not None
+            and new_row is not None
+            and old_row.conversation_id != new_row.conversation_id
+        ):
+            self.post_message(self.Highlighted(self, new_row))
+
+
+_BOLD = Style(bold=True)
+_LOUD = frozenset({GapLevel.WARN, GapLevel.CRITICAL})
+_GAP_CLASSES = {
+    GapLevel.OK: "queue-table--gap-ok",
+    GapLevel.BEHIND: "queue-table--gap-behind",
+    GapLevel.WARN: "queue-table--gap-warn",
+    GapLevel.CRITICAL: "queue-table--gap-critical",
+}
