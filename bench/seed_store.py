@@ -7,100 +7,44 @@ Writes a config (the shipped config.yaml with its store at ``--path`` and
 ``--channels`` demo channels, profiles cycled, each with ``scale`` =
 conversations / channels, ``rate`` 0 and a poll interval of a day, so that nothing
 changes while the benchmark measures), then fills the store the way the
-collector would: ``Store.open``, ``sync_channels``, then one ``fetch()`` of each
-demo channel handed to ``apply_fetch``. Running the app on that config polls
-once at start; the demo adapter, with the same seed, returns the same world.
-
-The store and the demo adapter are imported when the command runs, so this
-module imports without them.
+collector does, by polling every channel once with the real collector. The polls
+are recorded, so the app started on that config within the poll interval shows
+the store as it is instead of polling again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from bench.configs import (
     SHIPPED_CONFIG,
     ConfigProblem,
-    channel_entries,
     demo_config,
     load_yaml,
     write_yaml,
 )
 
 
-def _coerce_options(adapter_cls: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Options as the config loader would hand them to the adapter."""
-    declared = {option.name: option for option in adapter_cls.options}
-    unknown = sorted(set(raw) - set(declared))
-    if unknown:
-        raise ConfigProblem(f"the demo adapter has no option {', '.join(unknown)}")
-    coerced: dict[str, Any] = {}
-    for name, option in declared.items():
-        if name in raw:
-            coerced[name] = option.coerce(raw[name])
-        elif option.default is not None:
-            coerced[name] = option.default
-    return coerced
+async def seed(config_path: Path) -> int:
+    """Poll every channel of the config at ``config_path`` once, as the collector does."""
+    from tui.core.collector import Collector
+    from tui.core.config import load_config
+    from tui.core.store import Store
 
-
-def _channel_options(entry: Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(entry.get("options"), dict):
-        return dict(entry["options"])
-    return {k: v for k, v in entry.items() if k not in {"id", "label", "adapter", "poll_interval"}}
-
-
-async def seed(config: dict[str, Any], db_path: Path) -> int:
-    """Fill the store at ``db_path`` with the demo channels of ``config``."""
-    store_mod: Any = importlib.import_module("tui.core.store")
-    settings: Any = importlib.import_module("tui.core.settings")
-    demo: Any = importlib.import_module("adapters.demo")
-    options_mod: Any = importlib.import_module("adapters.options")
-    adapter_cls = demo.DemoAdapter
-
-    adapters: list[tuple[str, Any]] = []
-    channels: list[Any] = []
-    kinds: dict[str, str] = {}
-    for entry in channel_entries(config):
-        channel_id = str(entry["id"])
-        options = _coerce_options(adapter_cls, _channel_options(entry))
-        adapter = adapter_cls(channel_id, options)
-        adapters.append((channel_id, adapter))
-        kinds[channel_id] = str(adapter.kind)
-        channels.append(
-            settings.Channel(
-                id=channel_id,
-                label=str(entry.get("label", channel_id)),
-                adapter="demo",
-                expectation=adapter.default_expectation,
-                hours=None,
-                poll_interval=options_mod.parse_duration(entry.get("poll_interval", "1d")),
-                timeout=timedelta(seconds=60),
-                options=options,
-            )
-        )
-
-    store = await store_mod.Store.open(db_path)
-    waiting = 0
-    try:
-        await store.sync_channels(channels, kinds)
-        for channel_id, adapter in adapters:
-            try:
-                state = await adapter.fetch()
-                waiting += await store.apply_fetch(channel_id, state, time.time())
-            finally:
-                await adapter.aclose()
-    finally:
-        await store.close()
-    return int(waiting)
+    config = load_config(config_path)
+    async with await Store.open(config.store_path) as store:
+        collector = Collector(config, store)
+        try:
+            await collector.poll_once()
+        finally:
+            await collector.aclose()
+        summary = await store.waiting_summary()
+    return sum(count for count, _ in summary.values())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -134,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         write_yaml(config, args.config_out)
         started = time.perf_counter()
-        waiting = asyncio.run(seed(config, args.path.resolve()))
+        waiting = asyncio.run(seed(args.config_out))
     except ConfigProblem as exc:
         print(f"seed_store: {exc}", file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ import random
 import subprocess
 import sys
 import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,24 @@ def test_lock_file_is_private(tmp_path: Path) -> None:
     assert lock.path.stat().st_mode & 0o077 == 0
     lock.release()
     assert not lock.held
+
+
+async def test_a_recent_successful_poll_is_not_repeated_on_restart(tmp_path: Path) -> None:
+    GoodAdapter.polls = 0
+    async with await Store.open(tmp_path / "s.db") as store:
+        config = make_config(store.path, {"good": "good"})
+        slow = replace(config.channels[0], poll_interval=timedelta(hours=1))
+        config = replace(config, channels=(slow,))
+        first = Collector(config, store, loader=load_fake, resolver=resolve_plain)
+        await first.poll_once()
+        assert GoodAdapter.polls == 1
+        second = Collector(config, store, loader=load_fake, resolver=resolve_plain)
+        task = asyncio.create_task(second.run())
+        await asyncio.sleep(0.3)
+        assert GoodAdapter.polls == 1, "the restarted collector polled again at once"
+        second.poll_now()  # the refresh key still polls at once
+        await asyncio.sleep(0.3)
+        assert GoodAdapter.polls == 2
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

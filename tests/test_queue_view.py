@@ -339,12 +339,23 @@ def test_index_of_and_index_of_row() -> None:
     view = QueueView(rows)
     assert view.index_of(5) == 0 and view.index_of(6) == 5
     assert view.index_of(999) is None
+    assert view.index_of(6, near=0) == 5 and view.index_of(5, near=5) == 0
+    assert view.index_of(999, near=3) is None
     row = view.visible[2]
     assert view.index_of_row(row) == 2
     twin = QueueRow(*row)  # equal, but not the same object
     assert view.index_of_row(twin) is None
     view.set_channel("fb")
     assert view.index_of(3) == 0 and view.index_of(5) is None
+
+
+def test_index_of_near_a_hint_in_many_rows() -> None:
+    rnd = random.Random(3)
+    view = QueueView(_random_rows(rnd, 3000))
+    for index in (0, 1, 499, 500, 1500, 2999):
+        conversation_id = view.visible[index].conversation_id
+        for near in (None, 0, index, 2999, 10_000):
+            assert view.index_of(conversation_id, near=near) == index
 
 
 def test_channels_lists_the_channels_with_rows() -> None:

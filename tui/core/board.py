@@ -8,7 +8,7 @@ from a worker and apply it in place.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from tui.core.hours import Schedule
@@ -45,6 +45,7 @@ class Board:
     channels: tuple[ChannelRow, ...]
     queue: tuple[QueueItem, ...]
     waits: tuple[float, ...]  # open-hours wait of each queue item, same order
+    complete: bool = True  # False: ``queue`` holds only the head of each channel's queue
 
     @property
     def waiting(self) -> int:
@@ -63,8 +64,14 @@ def compute_board(
     responses: list[FirstResponse],
     now: float,
     trends: dict[str, tuple[int | None, ...]] | None = None,
+    summary: dict[str, tuple[int, float]] | None = None,
 ) -> Board:
-    """Pure: the board from what the store holds, at ``now``."""
+    """Pure: the board from what the store holds, at ``now``.
+
+    With ``summary`` (per channel: how many wait, the oldest waiting since),
+    ``queue`` may be only the head of each channel's queue: the channel figures
+    come from the summary and the board says it is not complete.
+    """
     by_id = {record.id: record for record in records}
     items_by_channel: dict[str, list[QueueItem]] = defaultdict(list)
     for item in queue:
@@ -81,19 +88,28 @@ def compute_board(
         items = items_by_channel.get(channel.id, [])
         starts = [item.waiting_since for item in items]
         record = by_id.get(channel.id)
+        count, oldest = (summary or {}).get(channel.id, (0, 0.0))
         metrics = channel_metrics(
             expectation_s=channel.expectation.total_seconds(),
             schedule=schedule,
-            waiting_since=starts,
+            waiting_since=starts if summary is None else ([oldest] if count else []),
             first_responses=responses_by_channel.get(channel.id, []),
             now=now,
             on_hold=record.on_hold if record else None,
             longest_hold_s=record.longest_hold_s if record else None,
         )
+        if summary is not None and (record is None or record.on_hold is None):
+            metrics = replace(metrics, waiting=count)
         rows.append(ChannelRow(channel, record, metrics, (trends or {}).get(channel.id)))
         kept.extend(items)
         waits.extend(schedule.open_seconds_many(starts, now))
-    return Board(now=now, channels=tuple(rows), queue=tuple(kept), waits=tuple(waits))
+    return Board(
+        now=now,
+        channels=tuple(rows),
+        queue=tuple(kept),
+        waits=tuple(waits),
+        complete=summary is None,
+    )
 
 
 async def read_board(

@@ -234,15 +234,30 @@ class Collector:
         return {cid: run.health for cid, run in self.runs.items()}
 
     async def run(self) -> None:
-        """Poll every channel on its interval until cancelled."""
+        """Poll every channel on its interval until cancelled.
+
+        A channel that was polled successfully less than an interval ago (by this
+        or an earlier collector of the store) waits for the rest of its interval:
+        restarting the dashboard does not poll every channel again.
+        """
         await self.start()
+        now = self.clock().timestamp()
+        last_ok = {r.id: r.last_ok_at for r in await self.store.channels()}
         async with asyncio.TaskGroup() as group:
             for run in self.runs.values():
-                group.create_task(self._loop(run), name=f"poll:{run.channel.id}")
+                interval = run.channel.poll_interval.total_seconds()
+                previous = last_ok.get(run.channel.id)
+                first = 0.0 if previous is None else max(0.0, previous + interval - now)
+                group.create_task(
+                    self._loop(run, min(first, interval)), name=f"poll:{run.channel.id}"
+                )
             group.create_task(self._prune_loop(), name="prune")
 
-    async def _loop(self, run: ChannelRun) -> None:
+    async def _loop(self, run: ChannelRun, first_delay: float = 0.0) -> None:
         interval = run.channel.poll_interval.total_seconds()
+        if first_delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(run.wake.wait(), timeout=first_delay)
         while True:
             await self._resume.wait()
             retry_after = await self.poll_channel(run)

@@ -15,21 +15,28 @@ import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from itertools import chain
 from typing import Generic, TypeVar
 
 from adapters import utc_now
 from adapters.base import Clock
-from tui.core.board import Board, compute_board, read_trends
+from tui.core.board import Board, compute_board, read_trends, schedule_for
 from tui.core.collector import Collector
 from tui.core.leader import CollectorLock
 from tui.core.metrics import FRT_WINDOW_S
+from tui.core.records import ChannelRecord, FirstResponse, QueueItem
 from tui.core.settings import Config
 from tui.core.store import Store
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+HEAD_ABOVE = 5_000  # a queue larger than this shows its head first
+HEAD_PER_CHANNEL = 200  # rows of each channel in that first screen
+MIN_GAP_S = 0.25  # between two boards
+GAP_FACTOR = 2.0  # ... or twice as long as the last board took to build
 
 
 class Role(enum.StrEnum):
@@ -44,6 +51,10 @@ class LiveUpdate(Generic[T]):
     role: Role
     paused: bool
     prepared: T  # what ``prepare`` made of the board, off the event loop
+    # Per channel: open-hours seconds elapsed since ``prepared`` was made. The
+    # queue's waits and gaps are those of ``prepared`` plus this (every waiting
+    # conversation of a channel waits that much longer); zero after a rebuild.
+    advance: dict[str, float] = field(default_factory=dict)
 
 
 class Live(Generic[T]):
@@ -60,6 +71,7 @@ class Live(Generic[T]):
         tick_s: float = 30.0,
         takeover_s: float = 5.0,
         trend_s: float = 300.0,
+        resort_s: float = 600.0,
         collect: bool = True,
     ) -> None:
         self.config = config
@@ -70,6 +82,7 @@ class Live(Generic[T]):
         self.tick_s = tick_s
         self.takeover_s = takeover_s
         self.trend_s = trend_s
+        self.resort_s = resort_s
         self.collect = collect
         self.role = Role.STARTING
         self.paused = False
@@ -78,6 +91,10 @@ class Live(Generic[T]):
         self._lock = CollectorLock(config.store_path)
         self._dirty = asyncio.Event()
         self._trends: dict[str, tuple[int | None, ...]] | None = None
+        self._items: dict[str, list[QueueItem]] = {}
+        self._last: tuple[Board, T] | None = None
+        self._full_at = float("-inf")
+        self._seen: dict[str, object] = {}
         self._trends_at = float("-inf")
 
     # -- control ------------------------------------------------------------
@@ -110,6 +127,7 @@ class Live(Generic[T]):
                 self.store = store
                 last_version = -1
                 last_build = float("-inf")
+                next_build = 0.0
                 last_takeover = float("-inf")
                 while True:
                     now_mono = time.monotonic()
@@ -124,13 +142,24 @@ class Live(Generic[T]):
                         self.role = Role.VIEWER
                     version = await store.data_version()
                     due = now_mono - last_build >= self.tick_s
-                    if version != last_version or self._dirty.is_set() or due:
+                    wanted = version != last_version or self._dirty.is_set() or due
+                    if wanted and now_mono >= next_build:
                         self._dirty.clear()
                         last_version = version
                         last_build = now_mono
                         await self._build_and_publish(store)
+                        took = time.monotonic() - now_mono
+                        # Coalesce: a board that takes long to build is not rebuilt
+                        # for every channel's poll.
+                        next_build = time.monotonic() + max(MIN_GAP_S, GAP_FACTOR * took)
+                    wait = self.check_s
+                    if wanted and next_build > time.monotonic():
+                        wait = min(wait, next_build - time.monotonic())
+                        self._dirty.set()
+                        await asyncio.sleep(wait)
+                        continue
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._dirty.wait(), self.check_s)
+                        await asyncio.wait_for(self._dirty.wait(), wait)
         finally:
             if collector_task is not None:
                 collector_task.cancel()
@@ -168,13 +197,81 @@ class Live(Generic[T]):
             self._trends = await read_trends(store, self.config, now)
             self._trends_at = time.monotonic()
         records = await store.channels()
-        queue = await store.waiting()
+        summary = await store.waiting_summary()
         responses = await store.first_responses(since=now - FRT_WINDOW_S)
+        if self._last is None and sum(count for count, _ in summary.values()) > HEAD_ABOVE:
+            # A large queue: first show its exact top, then read the whole of it.
+            head = await store.waiting_head(HEAD_PER_CHANNEL)
+            await self._compute_and_publish(records, head, responses, now, summary)
+        changed = await self._read_queue(store, records, summary)
+        resort_due = time.monotonic() - self._full_at >= self.resort_s
+        if self._last is not None and not changed and not resort_due:
+            self._publish_light(records, responses, now, summary)
+            return
+        queue = list(chain.from_iterable(self._items.values()))
+        await self._compute_and_publish(records, queue, responses, now, None)
+
+    def _publish_light(
+        self,
+        records: list[ChannelRecord],
+        responses: list[FirstResponse],
+        now: float,
+        summary: dict[str, tuple[int, float]],
+    ) -> None:
+        """Nothing waiting changed: fresh channel figures, the same queue rows, older."""
+        assert self._last is not None
+        last, prepared = self._last
+        light = compute_board(
+            self.config, records, [], responses, now, self._trends, summary=summary
+        )
+        board = replace(light, queue=last.queue, waits=last.waits, complete=True)
+        advance = {
+            channel.id: schedule_for(channel).open_seconds(last.now, now)
+            for channel in self.config.channels
+        }
+        self._publish(LiveUpdate(board, self.role, self.paused, prepared, advance))
+
+    async def _read_queue(
+        self,
+        store: Store,
+        records: list[ChannelRecord],
+        summary: dict[str, tuple[int, float]],
+    ) -> bool:
+        """Re-read the channels polled since last time; True if any queue changed."""
+        changed = False
+        for record in records:
+            key = (record.last_poll_at, summary.get(record.id))
+            if record.id in self._items and self._seen.get(record.id) == key:
+                continue
+            items = await store.waiting(record.id)
+            if items != self._items.get(record.id):
+                changed = True
+            self._items[record.id] = items
+            self._seen[record.id] = key
+        known = {record.id for record in records}
+        for stale in set(self._items) - known:
+            del self._items[stale]
+            changed = True
+        return changed
+
+    async def _compute_and_publish(
+        self,
+        records: list[ChannelRecord],
+        queue: list[QueueItem],
+        responses: list[FirstResponse],
+        now: float,
+        summary: dict[str, tuple[int, float]] | None,
+    ) -> None:
         trends = self._trends
 
         def compute() -> tuple[Board, T]:
-            board = compute_board(self.config, records, queue, responses, now, trends)
+            board = compute_board(
+                self.config, records, queue, responses, now, trends, summary=summary
+            )
             return board, self._prepare(board)
 
         board, prepared = await asyncio.to_thread(compute)
+        if board.complete:
+            self._last = (board, prepared)
+            self._full_at = time.monotonic()
         self._publish(LiveUpdate(board, self.role, self.paused, prepared))

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import enum
 import gc
-import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, contains, eq, indexOf, sub
 from typing import TYPE_CHECKING, NamedTuple
@@ -49,9 +49,10 @@ class QueueRow(NamedTuple):
     """One waiting conversation, ready to list. Immutable.
 
     A named tuple rather than a frozen dataclass: 100,000 of them are built on
-    every refresh, and a tuple is built four times faster. Display strings
-    are sanitised; masking is applied when shown (:meth:`customer_text`,
-    :meth:`subject_text`), so that the reveal key needs no rebuild.
+    every refresh, and a tuple is built several times faster. The texts shown
+    are made inert and masked when shown (:meth:`customer_text`,
+    :meth:`subject_text`): only the screenful on show pays for it, and the
+    reveal key needs no rebuild.
     """
 
     item: QueueItem
@@ -59,7 +60,6 @@ class QueueRow(NamedTuple):
     wait_s: float
     gap_s: float  # wait - expectation; positive: behind
     expect_s: float
-    subject: str  # sanitised, one line, bounded; not masked
     haystack: str  # casefolded: channel, name, e-mail, phone (also digits only), subject
 
     @property
@@ -84,9 +84,15 @@ class QueueRow(NamedTuple):
             reveal,
         )
 
+    @property
+    def subject(self) -> str:
+        """The subject on one line, inert and bounded; not masked."""
+        return inert(self.item.subject, SUBJECT_LIMIT) or NO_SUBJECT
+
     def subject_text(self, reveal: bool = False) -> str:
         """The subject, with e-mail addresses and phone numbers masked unless ``reveal``."""
-        return self.subject if reveal else mask_in_text(self.subject)
+        subject = self.subject
+        return subject if reveal else mask_in_text(subject)
 
 
 def _inert_or_none(text: str | None) -> str | None:
@@ -118,8 +124,6 @@ _SORT_LABELS = {
     SortOrder.NEWEST: "newest first",
 }
 
-
-_NON_DIGIT = re.compile(r"\D+")
 
 _ITEM_ID = attrgetter("conversation_id")
 _ITEM_SINCE = attrgetter("waiting_since")
@@ -158,24 +162,56 @@ class _Slice(NamedTuple):
 _EMPTY = _Slice([], [], [])
 
 
+class _Columns(NamedTuple):
+    """Fields of rows in parallel lists, in the rows' order."""
+
+    ids: list[int]
+    since: list[float]
+    waits: list[float]
+    gaps: list[float]
+    hays: list[str]
+    chans: list[str]
+
+    @classmethod
+    def of(cls, rows: Sequence[QueueRow]) -> _Columns:
+        return cls(
+            list(map(_BY_ID, rows)),
+            list(map(_BY_WAITING_SINCE, rows)),
+            list(map(_BY_WAIT, rows)),
+            list(map(_BY_GAP, rows)),
+            list(map(_BY_HAYSTACK, rows)),
+            list(map(_BY_CHANNEL_ID, rows)),
+        )
+
+
 class PreparedRows(list[QueueRow]):
     """Rows with every sort order worked out: what :meth:`QueueView.set_rows` wants.
 
-    A plain list of rows for everyone else. Sorting 100,000 rows four ways
-    takes a few tenths of a second: :func:`build_rows` does it where it runs
-    (the board's worker thread), so that the screen's ``set_rows`` is instant.
+    A plain list of rows for everyone else (do not change it). Sorting
+    100,000 rows four ways takes a few tenths of a second: :func:`build_rows`
+    does it where it runs (the board's worker thread), so that the screen's
+    ``set_rows`` is instant.
     """
 
     orders: dict[SortOrder, _Slice]
 
-    def __init__(self, rows: Iterable[QueueRow] = ()) -> None:
+    def __init__(self, rows: Iterable[QueueRow] = (), *, _columns: _Columns | None = None) -> None:
         super().__init__(rows)
-        self.orders = _orders(self)
+        if _columns is None:
+            self.orders = _orders(self, _Columns.of(self))
+        else:  # from build_rows: already worst gap first
+            self.orders = _orders(self, _columns, gap_sorted=True)
 
 
 def prepare_rows(rows: Sequence[QueueRow]) -> PreparedRows:
     """``rows`` with their sort orders worked out (safe in a worker thread)."""
     return rows if isinstance(rows, PreparedRows) else PreparedRows(rows)
+
+
+# Separators removed from a phone number for its digits-only form.
+_PHONE_SEPARATORS = str.maketrans("", "", " -./()+")
+_HAYSTACK_SUBJECT = 400  # characters of a subject that the filter searches
+_new_row = partial(tuple.__new__, QueueRow)  # QueueRow(...) without its Python __new__
 
 
 def build_rows(
@@ -189,8 +225,8 @@ def build_rows(
     Waits are in seconds (open hours only, as the board computed them). A
     channel missing from ``labels`` is shown by its id; one missing from
     ``expect_s`` expects an answer at once (its gap is its wait). A NaN wait
-    counts as 0. Run it in a worker thread: about half a second for 100,000
-    items, sorting included.
+    counts as 0. Run it in a worker thread: 100,000 items take about 0.6 s
+    on a slow machine, sorting every order included.
 
     The rows are created worst gap first so that they lie in memory in the
     order the filter walks them (twice as fast at 100,000 rows). The cyclic
@@ -207,31 +243,45 @@ def build_rows(
     order = sorted(range(len(ids)), key=ids.__getitem__)
     order.sort(key=since.__getitem__)
     order.sort(key=gaps.__getitem__, reverse=True)
-    clean_labels: dict[str, str] = {}
+    clean_labels = {
+        channel_id: inert(labels.get(channel_id, channel_id), 40)
+        for channel_id in set(map(_ITEM_CHANNEL, items))
+    }
     rows: list[QueueRow] = []
-    append = rows.append
+    hays: list[str] = []
+    chans: list[str] = []
     collecting = gc.isenabled()
     gc.disable()
     try:
         for i in order:
             item = items[i]
             channel_id = item.channel_id
-            label = clean_labels.get(channel_id)
-            if label is None:
-                label = clean_labels[channel_id] = inert(labels.get(channel_id, channel_id), 40)
-            subject = inert(item.subject, SUBJECT_LIMIT) or NO_SUBJECT
+            label = clean_labels[channel_id]
+            subject = item.subject
+            if len(subject) > _HAYSTACK_SUBJECT:
+                subject = subject[:_HAYSTACK_SUBJECT]
             phone = item.customer_phone
             if phone:
-                phone = f"{phone} {_NON_DIGIT.sub('', phone)}"
+                phone = f"{phone} {phone.translate(_PHONE_SEPARATORS)}"
             haystack = (
                 f"{label}\n{item.customer_name or ''}\n{item.customer_email or ''}\n"
                 f"{phone or ''}\n{subject}"
             ).casefold()
-            append(QueueRow(item, label, clean_waits[i], gaps[i], expects[i], subject, haystack))
+            rows.append(_new_row((item, label, clean_waits[i], gaps[i], expects[i], haystack)))
+            hays.append(haystack)
+            chans.append(channel_id)
     finally:
         if collecting:
             gc.enable()
-    return PreparedRows(rows)
+    columns = _Columns(
+        list(map(ids.__getitem__, order)),
+        list(map(since.__getitem__, order)),
+        list(map(clean_waits.__getitem__, order)),
+        list(map(gaps.__getitem__, order)),
+        hays,
+        chans,
+    )
+    return PreparedRows(rows, _columns=columns)
 
 
 def build_board_rows(board: Board) -> PreparedRows:
@@ -242,47 +292,53 @@ def build_board_rows(board: Board) -> PreparedRows:
 
 
 def _orders(
-    rows: Sequence[QueueRow], wanted: Iterable[SortOrder] = SortOrder
+    rows: list[QueueRow],
+    columns: _Columns,
+    wanted: Iterable[SortOrder] = SortOrder,
+    *,
+    gap_sorted: bool = False,
 ) -> dict[SortOrder, _Slice]:
     """``rows`` in each wanted order; ties always end with the conversation id.
 
     Sorts of indices, least significant key first, with C-level keys: much
     faster than one sort on tuples (``reverse=True`` keeps ties in their
     order). NEWEST is oldest-first reversed: ties, the newest id first.
+    ``gap_sorted``: the rows are already in GAP order.
     """
     wanted = set(wanted)
-    ids = list(map(_BY_ID, rows))
-    since = list(map(_BY_WAITING_SINCE, rows))
-    oldest = sorted(range(len(ids)), key=ids.__getitem__)
-    oldest.sort(key=since.__getitem__)
+    ids, since, waits, gaps, hays, chans = columns
+    count = len(rows)
+    slices: dict[SortOrder, _Slice] = {}
     perms: dict[SortOrder, list[int]] = {}
-    if SortOrder.NEWEST in wanted:
-        perms[SortOrder.NEWEST] = oldest[::-1]
-    if SortOrder.WAIT in wanted:
-        waits = list(map(_BY_WAIT, rows))
-        perms[SortOrder.WAIT] = sorted(oldest, key=waits.__getitem__, reverse=True)
+    if wanted & {SortOrder.WAIT, SortOrder.NEWEST}:
+        oldest = sorted(range(count), key=ids.__getitem__)
+        oldest.sort(key=since.__getitem__)
+        if SortOrder.NEWEST in wanted:
+            perms[SortOrder.NEWEST] = oldest[::-1]
+        if SortOrder.WAIT in wanted:
+            perms[SortOrder.WAIT] = sorted(oldest, key=waits.__getitem__, reverse=True)
     if wanted & {SortOrder.GAP, SortOrder.CHANNEL}:
-        gaps = list(map(_BY_GAP, rows))
-        by_gap = sorted(oldest, key=gaps.__getitem__, reverse=True)
-        if SortOrder.GAP in wanted:
-            perms[SortOrder.GAP] = by_gap
+        by_gap: Sequence[int]
+        if gap_sorted:
+            by_gap = range(count)
+            slices[SortOrder.GAP] = _Slice(rows, hays, chans)
+        else:
+            sorting = sorted(range(count), key=ids.__getitem__)
+            sorting.sort(key=since.__getitem__)
+            sorting.sort(key=gaps.__getitem__, reverse=True)
+            by_gap = perms[SortOrder.GAP] = sorting
         if SortOrder.CHANNEL in wanted:
-            labels = list(map(_BY_LABEL, rows))
-            ranks = {label: label.casefold() for label in set(labels)}
-            keys = list(map(ranks.__getitem__, labels))
+            ranks = {c: rows[chans.index(c)].channel_label.casefold() for c in set(chans)}
+            keys = list(map(ranks.__getitem__, chans))
             perms[SortOrder.CHANNEL] = sorted(by_gap, key=keys.__getitem__)
-    # Indexing lists by position touches each row once (its reference count)
-    # instead of following row -> item -> field through memory.
-    hays = list(map(_BY_HAYSTACK, rows))
-    chans = list(map(_BY_CHANNEL_ID, rows))
-    return {
-        order: _Slice(
-            list(map(rows.__getitem__, perm)),
-            list(map(hays.__getitem__, perm)),
-            list(map(chans.__getitem__, perm)),
-        )
-        for order, perm in perms.items()
-    }
+    for order, perm in perms.items():
+        if order in wanted:
+            slices[order] = _Slice(
+                list(map(rows.__getitem__, perm)),
+                list(map(hays.__getitem__, perm)),
+                list(map(chans.__getitem__, perm)),
+            )
+    return slices
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -303,6 +359,7 @@ def _matching(source: _Slice, tokens: tuple[str, ...], channel: str | None) -> _
 
 
 _State = tuple[tuple[str, ...], str | None, SortOrder]
+_NEAR = 500  # rows either side of a hint that index_of looks at first
 
 
 class QueueView:
@@ -389,14 +446,22 @@ class QueueView:
         seen = dict(zip(map(_BY_CHANNEL_ID, rows), map(_BY_LABEL, rows), strict=True))
         return sorted(seen.items(), key=lambda pair: (pair[1].casefold(), pair[0]))
 
-    def index_of(self, conversation_id: int) -> int | None:
+    def index_of(self, conversation_id: int, near: int | None = None) -> int | None:
         """Where a conversation is in :attr:`visible`, or ``None``.
 
-        A linear scan in C that stops at the match: cheap near the top,
-        some milliseconds at the end of 100,000 rows.
+        A linear scan in C that stops at the match: cheap near the top, tens
+        of milliseconds at the end of 100,000 rows. With ``near`` (where it
+        was before a refresh) the rows around that index are looked at first.
         """
+        rows = self._visible.rows
+        if near is not None:
+            start = max(near - _NEAR, 0)
+            try:
+                return start + indexOf(map(_BY_ID, rows[start : near + _NEAR]), conversation_id)
+            except ValueError:
+                pass
         try:
-            return indexOf(map(_BY_ID, self._visible.rows), conversation_id)
+            return indexOf(map(_BY_ID, rows), conversation_id)
         except ValueError:
             return None
 
@@ -458,8 +523,9 @@ class QueueView:
         cached = self._recent.get(self._key())
         if cached is not None:
             self._set_visible(cached)
-        elif len(self._visible.rows) * 4 < len(self._rows):  # few rows: sort them
-            self._remember(_orders(self._visible.rows, (order,))[order])
+        elif len(self._visible.rows) * 10 < len(self._rows):  # few rows: sort them
+            visible = self._visible.rows
+            self._remember(_orders(visible, _Columns.of(visible), (order,))[order])
         else:
             self._remember(_matching(self._full(), self._tokens, self._channel))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import ClassVar
 
 from rich.text import Text
@@ -56,11 +57,11 @@ class DashboardScreen(Screen[None]):
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
-        self.view = QueueView()
+        self.view = QueueView(reveal=not config.dashboard.mask_personal_data)
         self.board: Board | None = None
         self.role = Role.STARTING
         self.paused = False
-        self.reveal = False
+        self.reveal = not config.dashboard.mask_personal_data
         self.channel_filter: str | None = None
         self._preview_for: int | None = None
 
@@ -72,7 +73,7 @@ class DashboardScreen(Screen[None]):
         yield ChannelTable(id="channels")
         yield Static(id="queue-title", classes="section")
         yield QueueFilter(placeholder="filter: customer, subject, channel…", id="filter")
-        yield QueueTable(id="queue")
+        yield QueueTable(self.view, thresholds=self.config.dashboard, id="queue")
         yield Static(Text(" Preview"), id="preview-title", classes="section")
         yield Preview(id="preview")
         yield Footer()
@@ -92,8 +93,16 @@ class DashboardScreen(Screen[None]):
         self.role = update.role
         self.paused = update.paused
         self.query_one("#channels", ChannelTable).update_board(board, self.config.dashboard)
-        self.view.set_rows(update.prepared)
-        self.query_one("#queue", QueueTable).refresh_view(self.view)
+        queue = self.query_one("#queue", QueueTable)
+        if update.prepared is not self.view.rows:
+            self.view.set_rows(update.prepared)
+            # 100,000 rows make every full garbage collection a visible stall;
+            # they hold no cycles, so keep the collector off them.
+            gc.freeze()
+            queue.set_advance({})
+            queue.refresh_view(self.view)
+        else:
+            queue.set_advance(update.advance)
         top = self.query_one("#top", TopBar)
         top.set_time(board.now)
         self._update_status()
@@ -125,6 +134,9 @@ class DashboardScreen(Screen[None]):
         parts = [" Queue"]
         if self.board is None:
             parts.append("reading the store…")
+        elif not self.board.complete:
+            parts.append(f"{self.board.waiting:,} waiting")
+            parts.append("reading the whole queue…")
         elif visible == total:
             parts.append(f"{total:,} waiting")
         else:

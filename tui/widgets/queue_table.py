@@ -19,6 +19,7 @@ screen, which changes the :class:`QueueView` and calls :meth:`refresh_view`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
@@ -197,6 +198,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._last_state = self._view.state
         self._last_rows = self._view.rows
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
+        self._advance: Mapping[str, float] = {}
         self._sync()
 
     # -- public ----------------------------------------------------------------
@@ -234,13 +236,20 @@ class QueueTable(ScrollView, can_focus=True):
             if view.rows is self._last_rows:  # same row objects: compare addresses
                 index = view.index_of_row(old)
             else:
-                index = view.index_of(old.conversation_id)
+                index = view.index_of(old.conversation_id, near=self._cursor)
         if index is None:
             index = 0 if view.state != self._last_state else min(self._cursor, len(rows) - 1)
         self._last_state = view.state
         self._last_rows = view.rows
         self.virtual_size = Size(0, len(rows))
         self._move(max(index, 0), scroll_y=max(index, 0) - offset, full_refresh=True)
+
+    def set_advance(self, advance: Mapping[str, float]) -> None:
+        """Time has passed since the rows were built: per channel, the open-hours
+        seconds to add to every wait and gap shown (redraws only the screenful)."""
+        if dict(advance) != dict(self._advance):
+            self._advance = dict(advance)
+            self.refresh()
 
     def refresh_view(self, view: QueueView | None = None) -> None:
         """Redraw after the view changed; the same as :meth:`update_rows`."""
@@ -323,13 +332,14 @@ class QueueTable(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         row = rows[index]
         cursor = index == self._cursor
-        key = (row, width, cursor, self._view.reveal, self.thresholds)
+        advance = self._advance.get(row.channel_id, 0.0)
+        key = (row, width, cursor, self._view.reveal, self.thresholds, advance)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._render_row(row, width, cursor)
+            strip = self._strips[key] = self._render_row(row, width, cursor, advance)
         return strip
 
-    def _render_row(self, row: QueueRow, width: int, cursor: bool) -> Strip:
+    def _render_row(self, row: QueueRow, width: int, cursor: bool, advance: float = 0.0) -> Strip:
         layout = layout_columns(width)
         base = self.rich_style
         style = self.get_component_rich_style("queue-table--cursor") if cursor else base
@@ -339,17 +349,18 @@ class QueueTable(ScrollView, can_focus=True):
                 (CURSOR_MARK if cursor else NO_MARK) + fit(row.channel_label, layout.channel),
                 fit(row.customer_text(reveal), layout.customer),
                 fit(row.subject_text(reveal), layout.subject),
-                fit(format_duration(row.wait_s), layout.wait, right=True),
+                fit(format_duration(row.wait_s + advance), layout.wait, right=True),
             )
         )
-        level = gap_level(row.gap_s, row.expect_s, self.thresholds)
+        gap_s = row.gap_s + advance
+        level = gap_level(gap_s, row.expect_s, self.thresholds)
         if cursor:
             gap_style = style + _BOLD if level in _LOUD else style
         else:
             gap_style = base + self.get_component_rich_style(_GAP_CLASSES[level], partial=True)
         segments = [
             Segment(left + " ", style),
-            Segment(fit(gap_text(row.gap_s), layout.gap, right=True), gap_style),
+            Segment(fit(gap_text(gap_s), layout.gap, right=True), gap_style),
         ]
         used = cell_len(left) + 1 + layout.gap
         if used < width:

@@ -1,0 +1,194 @@
+"""The dashboard as a user drives it, with Pilot, on the demo shop at a frozen time."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
+from tui.core.queue_view import SortOrder
+from tui.screens.conversation import ConversationScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.channel_table import ChannelTable
+from tui.widgets.queue_table import QueueTable
+
+
+def title(pilot_app: object) -> str:
+    from textual.widgets import Static
+
+    screen = pilot_app.dashboard  # type: ignore[attr-defined]
+    return str(screen.query_one("#queue-title", Static).render())
+
+
+async def test_channels_and_queue_appear(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        channels = screen.query_one("#channels", ChannelTable)
+        assert channels.row_count == 5
+        queue = screen.query_one("#queue", QueueTable)
+        assert screen.board is not None
+        assert len(queue.view.visible) == screen.board.waiting - _on_hold(screen) > 0
+        assert "waiting" in title(app) and "worst gap first" in title(app)
+        gaps = [row.gap_s for row in queue.view.visible]
+        assert gaps == sorted(gaps, reverse=True), "the queue is not worst gap first"
+
+
+def _on_hold(screen: object) -> int:
+    """Callers on hold count as waiting on the phone row but are not queue rows."""
+    board = screen.board  # type: ignore[attr-defined]
+    extra = 0
+    for row in board.channels:
+        if row.record is not None and row.record.on_hold is not None:
+            conversations = sum(1 for item in board.queue if item.channel_id == row.channel.id)
+            extra += row.metrics.waiting - conversations
+    return extra
+
+
+async def test_navigation_moves_the_selection_and_the_preview(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        queue = dashboard(pilot).query_one("#queue", QueueTable)
+        assert queue.cursor_index == 0
+        await pilot.press("down", "j")
+        assert queue.cursor_index == 2
+        await pilot.press("k")
+        assert queue.cursor_index == 1
+        await pilot.press("G")
+        assert queue.cursor_index == len(queue.view.visible) - 1
+        await pilot.press("g")
+        assert queue.cursor_index == 0
+        await pilot.press("pagedown")
+        assert queue.cursor_index > 1 or len(queue.view.visible) <= 2
+        selected = queue.selected_row
+        assert selected is not None
+        await pilot.pause(0.3)
+        preview = dashboard(pilot).query_one("#preview")
+        assert selected.item.subject[:20] in str(preview.header)  # type: ignore[attr-defined]
+
+
+async def test_filter_narrows_and_escape_clears(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        queue = dashboard(pilot).query_one("#queue", QueueTable)
+        everyone = len(queue.view.visible)
+        word = queue.view.visible[0].item.subject.split()[0].lower()
+        await pilot.press("slash", *word)
+        narrowed = queue.view.visible
+        assert 0 < len(narrowed) <= everyone
+        assert all(word in row.haystack for row in narrowed)
+        assert word in title(app)
+        await pilot.press("enter")
+        assert queue.has_focus
+        assert len(queue.view.visible) == len(narrowed), "Enter must keep the filter"
+        await pilot.press("escape")
+        assert len(queue.view.visible) == everyone
+
+
+async def test_channel_key_and_sort_key(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        await pilot.press("f")
+        first = screen.config.channels[0]
+        assert {row.item.channel_id for row in queue.view.visible} <= {first.id}
+        assert f"channel {first.label}" in title(app)
+        await pilot.press("escape")
+        assert screen.view.channel is None
+        await pilot.press("o")
+        assert screen.view.sort is SortOrder.WAIT
+        assert "longest wait first" in title(app)
+        waits = [row.wait_s for row in queue.view.visible]
+        assert waits == sorted(waits, reverse=True)
+
+
+async def test_enter_opens_the_conversation_and_escape_comes_back(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        queue = dashboard(pilot).query_one("#queue", QueueTable)
+        row = queue.selected_row
+        assert row is not None
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConversationScreen)
+        await pilot.press("escape")
+        assert app.screen is dashboard(pilot)
+        assert queue.selected_row is not None
+        assert queue.selected_row.item.conversation_id == row.item.conversation_id
+
+
+async def test_question_mark_lists_the_keys(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        helps = [what for _, what in app.screen.rows]
+        expected_helps = (
+            "Filter the queue by text",
+            "Change the order of the queue",
+            "Quit sportello",
+        )
+        for expected in expected_helps:
+            assert expected in helps
+        await pilot.press("escape")
+        assert app.screen is dashboard(pilot)
+
+
+async def test_a_live_update_keeps_the_selection(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        await pilot.press("down", "down", "down")
+        chosen = queue.selected_row
+        assert chosen is not None
+        # Republish the board: the same conversations, as a new poll would.
+        app.live.refresh_now()
+        before = screen.board
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if screen.board is not before:
+                break
+        assert screen.board is not before, "no new board arrived"
+        assert queue.selected_row is not None
+        assert queue.selected_row.item.conversation_id == chosen.item.conversation_id
+
+
+async def test_keys_can_be_remapped_from_config(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from tests.dashboard_fixtures import demo_config, frozen_clock
+    from tui.app import SportelloApp
+
+    config = demo_config(tmp_path / "store.db")
+    config = replace(config, keys={"dashboard.sort": "s", "dashboard.bogus": "x"})
+    app = SportelloApp(config, clock=frozen_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await pilot.press("s")
+        assert app.dashboard.view.sort is SortOrder.WAIT
+        await pilot.press("o")
+        assert app.dashboard.view.sort is SortOrder.WAIT, "the old key still works"
+
+
+async def test_quitting_closes_the_store(tmp_path: Path) -> None:
+    before = {t.ident for t in threading.enumerate()}
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot, polled=False)
+        await pilot.press("q")
+    assert app.live.store is None, "the store was left open"
+    leftover = [
+        t for t in threading.enumerate() if t.ident not in before and "connection" in t.name
+    ]
+    for thread in leftover:  # a closed connection's thread ends right after close()
+        thread.join(timeout=3)
+    assert not [t for t in leftover if t.is_alive()], "store threads still running"
