@@ -118,7 +118,7 @@ async def test_enter_opens_the_conversation_and_escape_comes_back(tmp_path: Path
         await pilot.pause(0.3)
         assert isinstance(app.screen, ConversationScreen)
         await pilot.press("escape")
-        assert app.screen is dashboard(pilot)
+        assert dashboard(pilot).is_current
         assert queue.selected_row is not None
         assert queue.selected_row.item.conversation_id == row.item.conversation_id
 
@@ -138,7 +138,7 @@ async def test_question_mark_lists_the_keys(tmp_path: Path) -> None:
         for expected in expected_helps:
             assert expected in helps
         await pilot.press("escape")
-        assert app.screen is dashboard(pilot)
+        assert dashboard(pilot).is_current
 
 
 async def test_a_live_update_keeps_the_selection(tmp_path: Path) -> None:
