@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import random
-import time as clock
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -340,18 +339,17 @@ def test_open_seconds_many_matches_open_seconds() -> None:
     assert office().open_seconds_many([at(2026, 5, 8, 19)], end) == [5.5 * H]
 
 
-def test_open_seconds_many_is_fast() -> None:
-    # The dashboard computes 100,000 waits on every refresh. Measured around 0.03 s;
-    # the bound only catches a change of complexity (a table rebuilt per call).
+def test_open_seconds_many_agrees_with_one_at_a_time() -> None:
+    # The dashboard computes 100,000 waits on every rebuild with the bulk form;
+    # its speed is measured by ``make bench``, its answers are checked here.
     schedule = office()
     rng = random.Random(1)
     end = at(2026, 5, 11, 10)
     starts = [end - rng.uniform(0, 60 * 86400) for _ in range(100_000)]
-    began = clock.perf_counter()
     waits = schedule.open_seconds_many(starts, end)
-    elapsed = clock.perf_counter() - began
     assert len(waits) == 100_000
-    assert elapsed < 1.0, f"100,000 waits took {elapsed:.3f} s"
+    for index in range(0, 100_000, 997):
+        assert waits[index] == pytest.approx(schedule.open_seconds(starts[index], end))
 
 
 # -- properties ----------------------------------------------------------------------
