@@ -35,6 +35,7 @@ T = TypeVar("T")
 
 HEAD_ABOVE = 5_000  # a queue larger than this shows its head first
 HEAD_PER_CHANNEL = 200  # rows of each channel in that first screen
+HEAD_SETTLE_S = 0.3  # pause between showing the head and reading the whole queue
 MIN_GAP_S = 0.25  # between two boards
 GAP_FACTOR = 2.0  # ... or twice as long as the last board took to build
 
@@ -203,6 +204,8 @@ class Live(Generic[T]):
             # A large queue: first show its exact top, then read the whole of it.
             head = await store.waiting_head(HEAD_PER_CHANNEL)
             await self._compute_and_publish(records, head, responses, now, summary)
+            # Let the screen draw it before the heavy read competes for the CPU.
+            await asyncio.sleep(HEAD_SETTLE_S)
         changed = await self._read_queue(store, records, summary)
         resort_due = time.monotonic() - self._full_at >= self.resort_s
         if self._last is not None and not changed and not resort_due:

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from tui.bindings import bindings
@@ -24,12 +25,7 @@ from tui.widgets.preview import ConversationHeader, Preview
 from tui.widgets.queue_table import QueueTable
 from tui.widgets.top_bar import TopBar
 
-SORT_WORDS = {
-    SortOrder.GAP: "worst gap first",
-    SortOrder.WAIT: "longest wait first",
-    SortOrder.CHANNEL: "by channel",
-    SortOrder.NEWEST: "newest first",
-}
+PREVIEW_DELAY_S = 0.08
 
 
 class QueueFilter(Input):
@@ -40,6 +36,10 @@ class QueueFilter(Input):
         Binding("enter", "accept", "keep filter", id="filter.accept"),
         Binding("down", "accept", "to the queue", show=False, id="filter.down"),
     ]
+
+    def on_mount(self) -> None:
+        # A blinking cursor redraws twice a second: bandwidth over SSH for nothing.
+        self.cursor_blink = False
 
     def action_cancel(self) -> None:
         self.value = ""
@@ -64,6 +64,7 @@ class DashboardScreen(Screen[None]):
         self.reveal = not config.dashboard.mask_personal_data
         self.channel_filter: str | None = None
         self._preview_for: int | None = None
+        self._preview_timer: Timer | None = None
 
     # -- layout -------------------------------------------------------------
 
@@ -145,8 +146,9 @@ class DashboardScreen(Screen[None]):
             parts.append(f"channel {self._label(self.channel_filter)}")
         if self.view.filter_text:
             parts.append(f"“{inert(self.view.filter_text, 30)}”")
-        parts.append(SORT_WORDS[self.view.sort])
-        self.query_one("#queue-title", Static).update(Text(" · ".join(parts)))
+        parts.append(self.view.sort.label)
+        title = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
+        self.query_one("#queue-title", Static).update(title, layout=False)
 
     def _label(self, channel_id: str) -> str:
         for channel in self.config.channels:
@@ -173,7 +175,11 @@ class DashboardScreen(Screen[None]):
             )
             return
         self._preview_for = row.item.conversation_id
-        self._load_preview(row)
+        # Wait until the cursor rests: scrolling through the queue then costs one
+        # frame per key over SSH, not one per key and one per preview.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, lambda: self._load_preview(row))
 
     def _header(self, row: QueueRow) -> ConversationHeader:
         item = row.item
