@@ -144,7 +144,13 @@ class Live(Generic[T]):
                     version = await store.data_version()
                     due = now_mono - last_build >= self.tick_s
                     wanted = version != last_version or self._dirty.is_set() or due
-                    if wanted and now_mono >= next_build:
+                    if wanted and now_mono < next_build:
+                        # Too soon after the last board: come back when allowed,
+                        # remembering that one is wanted.
+                        self._dirty.set()
+                        await asyncio.sleep(next_build - now_mono)
+                        continue
+                    if wanted:
                         self._dirty.clear()
                         last_version = version
                         last_build = now_mono
@@ -153,14 +159,8 @@ class Live(Generic[T]):
                         # Coalesce: a board that takes long to build is not rebuilt
                         # for every channel's poll.
                         next_build = time.monotonic() + max(MIN_GAP_S, GAP_FACTOR * took)
-                    wait = self.check_s
-                    if wanted and next_build > time.monotonic():
-                        wait = min(wait, next_build - time.monotonic())
-                        self._dirty.set()
-                        await asyncio.sleep(wait)
-                        continue
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._dirty.wait(), wait)
+                        await asyncio.wait_for(self._dirty.wait(), self.check_s)
         finally:
             if collector_task is not None:
                 collector_task.cancel()

@@ -1,0 +1,82 @@
+"""``sportello collect``: one poller per store, a stand-by that takes over, a clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def config_file(tmp_path: Path) -> Path:
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["store"] = {"path": str(tmp_path / "store.db")}
+    for channel in data["channels"]:
+        channel["poll_interval"] = "1s"
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def start(config: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--config", str(config), "collect"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def polls(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM polls").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def wait_for(predicate: object, limit_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_collect_polls_stands_by_takes_over_and_stops_cleanly(tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    db = tmp_path / "store.db"
+    first = start(config)
+    second: subprocess.Popen[str] | None = None
+    try:
+        assert wait_for(lambda: polls(db) >= 10), "the collector did not poll"
+        second = start(config)
+        time.sleep(2)
+        assert second.poll() is None, "the second collector exited instead of standing by"
+        first.send_signal(signal.SIGTERM)
+        out, err = first.communicate(timeout=20)
+        assert first.returncode == 0, err
+        assert "Traceback" not in err
+        counted = polls(db)
+        assert wait_for(lambda: polls(db) > counted + 5), "the stand-by did not take over"
+        second.send_signal(signal.SIGTERM)
+        out, err = second.communicate(timeout=20)
+        assert second.returncode == 0, err
+        assert "standing by" in err
+        assert out == ""
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.communicate(timeout=10)

@@ -1,0 +1,143 @@
+"""The live board: head first for big queues, light updates when nothing waiting changed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters import ChannelState, Conversation, Customer
+from tests.engine_fakes import make_config
+from tui.core import live as live_module
+from tui.core.live import Live, LiveUpdate
+from tui.core.records import Health, PollOutcome
+from tui.core.store import Store
+
+START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def state(count: int, prefix: str = "c") -> ChannelState:
+    return ChannelState(
+        tuple(
+            Conversation(
+                external_id=f"{prefix}{i}",
+                customer=Customer(name=f"Customer {i}"),
+                subject=f"subject {i}",
+                first_customer_message_at=START - timedelta(minutes=i + 1),
+                waiting_since=START - timedelta(minutes=i + 1),
+            )
+            for i in range(count)
+        )
+    )
+
+
+async def run_until(live: Live[int], updates: list[LiveUpdate[int]], count: int) -> None:
+    for _ in range(200):
+        if len(updates) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"only {len(updates)} updates arrived")
+
+
+async def test_head_first_then_the_whole_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_module, "HEAD_ABOVE", 10)
+    monkeypatch.setattr(live_module, "HEAD_PER_CHANNEL", 3)
+    monkeypatch.setattr(live_module, "HEAD_SETTLE_S", 0.0)
+    config = make_config(tmp_path / "s.db", {"a": "good", "b": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        await store.apply_fetch("a", state(20, "a"), START.timestamp())
+        await store.apply_fetch("b", state(5, "b"), START.timestamp())
+    updates: list[LiveUpdate[int]] = []
+    live: Live[int] = Live(
+        config, updates.append, lambda board: len(board.queue), clock=Clock(), collect=False
+    )
+    task = asyncio.create_task(live.run())
+    try:
+        await run_until(live, updates, 2)
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    head, whole = updates[0], updates[1]
+    assert not head.board.complete
+    assert head.prepared == 6  # three of each channel
+    assert [row.metrics.waiting for row in head.board.channels] == [20, 5]
+    assert whole.board.complete
+    assert whole.prepared == 25
+    # The head's channel figures are the same as the whole queue's.
+    assert [r.metrics for r in head.board.channels] == [r.metrics for r in whole.board.channels]
+
+
+async def test_nothing_changed_gives_a_light_update_that_ages_the_queue(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        await store.apply_fetch("a", state(3), START.timestamp())
+    clock = Clock()
+    updates: list[LiveUpdate[object]] = []
+    live: Live[object] = Live(
+        config, updates.append, lambda board: object(), clock=clock, collect=False
+    )
+    task = asyncio.create_task(live.run())
+    try:
+        await run_until(live, updates, 1)  # type: ignore[arg-type]
+        first = updates[-1]
+        clock.now = START + timedelta(minutes=2)
+        live.refresh_now()
+        await run_until(live, updates, 2)  # type: ignore[arg-type]
+        light = updates[-1]
+        assert light.prepared is first.prepared, "rows were rebuilt though nothing changed"
+        assert light.advance == {"a": pytest.approx(120.0)}
+        before = first.board.channels[0].metrics.oldest_wait_s
+        assert before is not None
+        assert light.board.channels[0].metrics.oldest_wait_s == pytest.approx(before + 120)
+        # Something changes in the store: the rows are rebuilt, with no advance.
+        assert live.store is not None
+        await live.store.apply_fetch("a", state(4), clock.now.timestamp())
+        await live.store.record_poll(
+            PollOutcome("a", 0.0, clock.now.timestamp(), True, None, 4),
+            Health.OK,
+        )
+        live.refresh_now()
+        await run_until(live, updates, 3)  # type: ignore[arg-type]
+        rebuilt = updates[-1]
+        assert rebuilt.prepared is not first.prepared
+        assert rebuilt.advance == {}
+        assert len(rebuilt.board.queue) == 4
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_an_idle_store_publishes_nothing_more(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        await store.apply_fetch("a", state(3), START.timestamp())
+    updates: list[LiveUpdate[int]] = []
+    live: Live[int] = Live(
+        config, updates.append, lambda board: 0, clock=Clock(), collect=False, check_s=0.05
+    )
+    task = asyncio.create_task(live.run())
+    try:
+        await run_until(live, updates, 1)
+        await asyncio.sleep(1.0)  # twenty checks of the store, nothing changed
+        assert len(updates) == 1, f"{len(updates)} boards for an idle store"
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
