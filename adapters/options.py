@@ -91,25 +91,25 @@ class Option:
         converted: Any
         if self.type is OptionType.STR:
             if not isinstance(value, str):
-                raise OptionError(f"expected text, got {_kind(value)}")
+                raise OptionError(f"expected text, got {kind_of(value)}")
             converted = value
         elif self.type is OptionType.INT:
             if isinstance(value, bool) or not isinstance(value, int):
-                raise OptionError(f"expected a whole number, got {_kind(value)}")
+                raise OptionError(f"expected a whole number, got {kind_of(value)}")
             converted = value
         elif self.type is OptionType.FLOAT:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise OptionError(f"expected a number, got {_kind(value)}")
+                raise OptionError(f"expected a number, got {kind_of(value)}")
             converted = float(value)
         elif self.type is OptionType.BOOL:
             if not isinstance(value, bool):
-                raise OptionError(f"expected true or false, got {_kind(value)}")
+                raise OptionError(f"expected true or false, got {kind_of(value)}")
             converted = value
         elif self.type is OptionType.DURATION:
             converted = parse_duration(value)
         else:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise OptionError(f"expected a list of texts, got {_kind(value)}")
+                raise OptionError(f"expected a list of texts, got {kind_of(value)}")
             converted = tuple(value)
         if self.choices is not None and converted not in self.choices:
             raise OptionError(f"must be one of {', '.join(self.choices)}")
@@ -136,7 +136,8 @@ class Option:
         }
 
 
-def _kind(value: object) -> str:
+def kind_of(value: object) -> str:
+    """What a value read from YAML is, in words, for messages."""
     if value is None:
         return "nothing"
     if isinstance(value, bool):

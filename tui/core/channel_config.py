@@ -14,12 +14,12 @@ from typing import Any
 
 from adapters import registry
 from adapters.base import Adapter
-from adapters.options import OptionError
+from adapters.options import OptionError, kind_of
 from tui.core import secrets
 from tui.core.config_fields import MISSING, Context, Section, show
 from tui.core.hours_config import parse_weekly
 from tui.core.settings import Business, Channel, OpenHours, SecretRef
-from tui.core.yaml_lines import LineList, LineMap, did_you_mean, kind_of
+from tui.core.yaml_lines import LineList, LineMap, did_you_mean
 
 DEFAULT_POLL_INTERVAL = timedelta(seconds=60)
 DEFAULT_TIMEOUT = timedelta(seconds=30)

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import platformdirs
 
 from adapters import registry
-from adapters.options import OptionError, parse_duration
+from adapters.options import OptionError, kind_of, parse_duration
 from tui.core import secrets
 from tui.core.channel_config import check_channels
 from tui.core.config_fields import (
@@ -36,7 +36,7 @@ from tui.core.config_fields import (
 )
 from tui.core.hours_config import parse_holidays, parse_weekly
 from tui.core.settings import Business, Config, Dashboard, GapThreshold, OpenHours, SecretRef
-from tui.core.yaml_lines import LineList, LineMap, YamlError, did_you_mean, kind_of, parse_yaml
+from tui.core.yaml_lines import LineList, LineMap, YamlError, did_you_mean, parse_yaml
 
 __all__ = [
     "AdapterLoader",

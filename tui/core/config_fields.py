@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from adapters.base import Adapter
-from adapters.options import OptionError, parse_duration
-from tui.core.yaml_lines import LineMap, did_you_mean, kind_of
+from adapters.options import OptionError, kind_of, parse_duration
+from tui.core.yaml_lines import LineMap, did_you_mean
 
 AdapterLoader = Callable[[str], type[Adapter]]
 MIN_INTERVAL = timedelta(seconds=1)

@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, time
 
+from adapters.options import kind_of
 from tui.core.settings import WeeklyHours
-from tui.core.yaml_lines import LineList, LineMap, did_you_mean, kind_of
+from tui.core.yaml_lines import LineList, LineMap, did_you_mean
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RECURRING_YEARS = range(2000, 2100)
