@@ -11,7 +11,7 @@ import pytest
 from adapters import ChannelState, Conversation, Customer
 from tests.engine_fakes import make_config
 from tui.core import live as live_module
-from tui.core.live import Live, LiveUpdate
+from tui.core.live import Live, LiveUpdate, Role
 from tui.core.records import Health, PollOutcome
 from tui.core.store import Store
 
@@ -134,9 +134,10 @@ async def test_an_idle_store_publishes_nothing_more(tmp_path: Path) -> None:
     )
     task = asyncio.create_task(live.run())
     try:
-        await run_until(live, updates, 1)
+        await run_until(live, updates, 2)  # the first board, then who polls (a viewer)
+        assert updates[0].role is Role.STARTING and updates[1].role is Role.VIEWER
         await asyncio.sleep(1.0)  # twenty checks of the store, nothing changed
-        assert len(updates) == 1, f"{len(updates)} boards for an idle store"
+        assert len(updates) == 2, f"{len(updates)} boards for an idle store"
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

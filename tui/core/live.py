@@ -17,17 +17,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import chain
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from adapters import utc_now
 from adapters.base import Clock
 from tui.core.board import Board, compute_board, read_trends, schedule_for
-from tui.core.collector import Collector
-from tui.core.leader import CollectorLock
 from tui.core.metrics import FRT_WINDOW_S
 from tui.core.records import ChannelRecord, FirstResponse, QueueItem
 from tui.core.settings import Config
 from tui.core.store import Store
+
+if TYPE_CHECKING:
+    from tui.core.collector import Collector
+    from tui.core.leader import CollectorLock
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class Live(Generic[T]):
         self.paused = False
         self.store: Store | None = None
         self.collector: Collector | None = None
-        self._lock = CollectorLock(config.store_path)
+        self._lock: CollectorLock | None = None
         self._dirty = asyncio.Event()
         self._trends: dict[str, tuple[int | None, ...]] | None = None
         self._items: dict[str, list[QueueItem]] = {}
@@ -134,13 +136,17 @@ class Live(Generic[T]):
                     now_mono = time.monotonic()
                     if (
                         collector_task is None
-                        and self.collect
+                        and last_build > float("-inf")  # the first board is on screen
                         and now_mono - last_takeover >= self.takeover_s
                     ):
                         last_takeover = now_mono
-                        collector_task = self._try_become_collector(store)
-                    elif self.role is Role.STARTING:
-                        self.role = Role.VIEWER
+                        role = self.role
+                        if self.collect:
+                            collector_task = self._try_become_collector(store)
+                        else:
+                            self.role = Role.VIEWER
+                        if self.role is not role:
+                            self._dirty.set()  # the header says who polls
                     version = await store.data_version()
                     due = now_mono - last_build >= self.tick_s
                     wanted = version != last_version or self._dirty.is_set() or due
@@ -168,10 +174,17 @@ class Live(Generic[T]):
                     await collector_task
             if self.collector is not None:
                 await self.collector.aclose()
-            self._lock.release()
+            if self._lock is not None:
+                self._lock.release()
             self.store = None
 
     def _try_become_collector(self, store: Store) -> asyncio.Task[None] | None:
+        # Imported here: the first board is on screen before polling starts.
+        from tui.core.collector import Collector
+        from tui.core.leader import CollectorLock
+
+        if self._lock is None:
+            self._lock = CollectorLock(self.config.store_path)
         if not self._lock.try_acquire():
             if self.role is not Role.VIEWER:
                 log.info("another sportello collects for this store: viewing")

@@ -9,6 +9,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
@@ -30,6 +32,10 @@ PREVIEW_DELAY_S = 0.08
 
 class QueueFilter(Input):
     """The ``/`` filter line; Escape clears it, Enter keeps it."""
+
+    # Input resets its virtual size on every keystroke; this line never changes
+    # size, so that needs a repaint, not a layout of the whole screen.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "clear filter", id="filter.cancel"),

@@ -30,6 +30,7 @@ from textual.binding import BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -154,6 +155,11 @@ class QueueTable(ScrollView, can_focus=True):
         & > .queue-table--empty { color: $text-muted; }
     }
     """
+
+    # The row count changes with every filter keystroke; the table's own size does
+    # not (its scrollbar is always shown), so a change is a repaint, not a layout
+    # of the whole screen.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     class Highlighted(Message):
         """The cursor is on another conversation (``row`` is None: the queue is empty)."""
