@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tui.core.hours import Schedule
 from tui.core.metrics import FRT_WINDOW_S, ChannelMetrics, channel_metrics
@@ -29,6 +29,7 @@ class ChannelRow:
     record: ChannelRecord | None
     metrics: ChannelMetrics
     trend: tuple[int | None, ...] | None = None  # max waiting per bucket, None = no data
+    opens_at: float | None = None  # the channel is closed now and opens then
 
     @property
     def health(self) -> Health:
@@ -37,6 +38,19 @@ class ChannelRow:
     @property
     def error(self) -> str | None:
         return self.record.last_error if self.record is not None else None
+
+
+def opens_label(row: ChannelRow, now: float) -> str | None:
+    """``09:00`` (today), ``Mon 09:00`` (another day) when the channel is closed now.
+
+    A closed channel's waits do not grow: its customers are not waiting on us.
+    """
+    if row.opens_at is None or row.channel.hours is None:
+        return None
+    tz = row.channel.hours.timezone
+    opens = datetime.fromtimestamp(row.opens_at, tz)
+    today = datetime.fromtimestamp(now, tz).date()
+    return opens.strftime("%H:%M") if opens.date() == today else opens.strftime("%a %H:%M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +114,8 @@ def compute_board(
         )
         if summary is not None and (record is None or record.on_hold is None):
             metrics = replace(metrics, waiting=count)
-        rows.append(ChannelRow(channel, record, metrics, (trends or {}).get(channel.id)))
+        opens_at = None if schedule.is_open(now) else schedule.next_open(now)
+        rows.append(ChannelRow(channel, record, metrics, (trends or {}).get(channel.id), opens_at))
         kept.extend(items)
         waits.extend(schedule.open_seconds_many(starts, now))
     return Board(

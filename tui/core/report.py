@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from adapters.options import format_duration
-from tui.core.board import Board, ChannelRow
+from tui.core.board import Board, ChannelRow, opens_label
 
 COLUMNS = ("CHANNEL", "WAITING", "OLDEST", "EXPECT", "GAP", "FRT p50", "STATE")
 
@@ -18,14 +18,17 @@ def gap_text(gap_s: float | None) -> str:
     return "+" + format_duration(gap_s)
 
 
-def _state_text(row: ChannelRow) -> str:
+def _state_text(row: ChannelRow, now: float) -> str:
     text = str(row.health)
     if row.error:
         text += f": {row.error}"
+    opens = opens_label(row, now)
+    if opens is not None:
+        text += f" (closed, opens {opens})"
     return text
 
 
-def row_cells(row: ChannelRow) -> tuple[str, ...]:
+def row_cells(row: ChannelRow, now: float) -> tuple[str, ...]:
     m = row.metrics
     return (
         row.channel.label,
@@ -34,13 +37,13 @@ def row_cells(row: ChannelRow) -> tuple[str, ...]:
         format_duration(m.expect_s),
         gap_text(m.gap_s),
         format_duration(m.frt_p50_s),
-        _state_text(row),
+        _state_text(row, now),
     )
 
 
 def table(board: Board) -> str:
     """A plain, aligned table, one row per channel; numbers right-aligned."""
-    rows = [COLUMNS, *(row_cells(r) for r in board.channels)]
+    rows = [COLUMNS, *(row_cells(r, board.now) for r in board.channels)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS) - 1)]
     lines = []
     for cells in rows:

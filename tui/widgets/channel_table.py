@@ -32,7 +32,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from adapters.options import format_duration
-from tui.core.board import Board, ChannelRow
+from tui.core.board import Board, ChannelRow, opens_label
 from tui.core.inert import inert
 from tui.core.records import Health
 from tui.core.report import gap_text
@@ -128,7 +128,7 @@ def _same(a: Text | None, b: Text) -> bool:
     )
 
 
-def _state_plain(row: ChannelRow, width: int) -> str:
+def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
     """``✓ ok``, ``⚠ degraded: timed out``; only the error when both do not fit."""
     health = row.health
     glyph, word = _GLYPHS[health], _WORDS[health]
@@ -136,6 +136,13 @@ def _state_plain(row: ChannelRow, width: int) -> str:
         text = f"{glyph} {word}"
         return text if len(text) <= width else f"{glyph} first poll"
     error = inert(row.error, _ERROR_LIMIT) if row.error else ""
+    if health is Health.OK and now is not None:
+        opens = opens_label(row, now)
+        if opens is not None:  # closed: say so, and when it opens
+            for text in (f"{glyph} {word} · opens {opens}", f"{glyph} opens {opens}"):
+                if len(text) <= width:
+                    return text
+            return f"{glyph} closed"
     if health is Health.OK or not error:
         return f"{glyph} {word}"
     full = f"{glyph} {word}: {error}"
@@ -382,7 +389,9 @@ class ChannelTable(DataTable[Text]):
         return Text(f"{value:<7}{bar:>4} {level.marker}".rstrip(), style=style, end="")
 
     def _state_cell(self, row: ChannelRow, width: int) -> Text:
-        text = Text(_state_plain(row, width), style=self._style(_HEALTH_CLASS[row.health]))
+        now = self._board.now if self._board is not None else None
+        plain = _state_plain(row, width, now)
+        text = Text(plain, style=self._style(_HEALTH_CLASS[row.health]))
         text.end = ""
         text.truncate(width, overflow="ellipsis")
         return text
