@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tui.core.board import compute_board, opens_label
 from tui.core.config import load_config
+from tui.core.records import ChannelRecord, Health
 from tui.core.report import table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +56,8 @@ def test_the_dashboard_state_cell_fits_what_it_can() -> None:
     from tui.widgets.channel_table import _state_plain
 
     board = board_at(datetime(2026, 11, 24, 2, 30, tzinfo=ROME))
-    email = board.channels[0]
+    record = ChannelRecord("email", "Email", "demo", "email", Health.OK, *[None] * 6)
+    email = replace(board.channels[0], record=record)
     assert _state_plain(email, 40, board.now).endswith("ok · opens 09:00")
     assert _state_plain(email, 14, board.now).endswith("opens 09:00")
     assert _state_plain(email, 9, board.now).endswith("closed")
