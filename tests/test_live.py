@@ -142,3 +142,36 @@ async def test_an_idle_store_publishes_nothing_more(tmp_path: Path) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_the_collector_stops_before_the_store_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll still in flight at quit must not find the store closed under it."""
+    from adapters import registry
+    from tests.engine_fakes import GoodAdapter
+
+    monkeypatch.setitem(registry._cache, "good", GoodAdapter)
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    updates: list[LiveUpdate[int]] = []
+    live: Live[int] = Live(config, updates.append, lambda board: 0, clock=Clock(), takeover_s=0)
+    seen_at_close: list[bool] = []
+    original_close = Store.close
+
+    async def close(store: Store) -> None:
+        collector = live.collector
+        seen_at_close.append(
+            collector is not None and all(run.adapter is None for run in collector.runs.values())
+        )
+        await original_close(store)
+
+    monkeypatch.setattr(Store, "close", close)
+    task = asyncio.create_task(live.run())
+    for _ in range(200):
+        if live.collector is not None and live.collector.runs["a"].health.value == "ok":
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen_at_close == [True], "the store closed while the collector still ran"

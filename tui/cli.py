@@ -133,7 +133,14 @@ def cmd_collect(config: Config) -> int:
 
 def cmd_dashboard(config: Config) -> int:
     from tui.app import run_dashboard
+    from tui.core.logs import log_to_file
 
+    try:
+        log_to_file()
+    except OSError as exc:  # no log folder: lose the messages, not the screen
+        logging.getLogger().handlers.clear()
+        logging.getLogger().addHandler(logging.NullHandler())
+        _err(f"sportello: cannot write the log file ({exc.strerror}); messages are dropped")
     return run_dashboard(config)
 
 

@@ -92,6 +92,7 @@ class Live(Generic[T]):
         self.store: Store | None = None
         self.collector: Collector | None = None
         self._lock: CollectorLock | None = None
+        self._collector_task: asyncio.Task[None] | None = None
         self._dirty = asyncio.Event()
         self._trends: dict[str, tuple[int | None, ...]] | None = None
         self._items: dict[str, list[QueueItem]] = {}
@@ -124,59 +125,70 @@ class Live(Generic[T]):
     # -- running ------------------------------------------------------------
 
     async def run(self) -> None:
-        collector_task: asyncio.Task[None] | None = None
+        """Watch the store (and poll, as collector) until cancelled."""
         try:
             async with await Store.open(self.config.store_path) as store:
                 self.store = store
-                last_version = -1
-                last_build = float("-inf")
-                next_build = 0.0
-                last_takeover = float("-inf")
-                while True:
-                    now_mono = time.monotonic()
-                    if (
-                        collector_task is None
-                        and last_build > float("-inf")  # the first board is on screen
-                        and now_mono - last_takeover >= self.takeover_s
-                    ):
-                        last_takeover = now_mono
-                        role = self.role
-                        if self.collect:
-                            collector_task = self._try_become_collector(store)
-                        else:
-                            self.role = Role.VIEWER
-                        if self.role is not role:
-                            self._dirty.set()  # the header says who polls
-                    version = await store.data_version()
-                    due = now_mono - last_build >= self.tick_s
-                    wanted = version != last_version or self._dirty.is_set() or due
-                    if wanted and now_mono < next_build:
-                        # Too soon after the last board: come back when allowed,
-                        # remembering that one is wanted.
-                        self._dirty.set()
-                        await asyncio.sleep(next_build - now_mono)
-                        continue
-                    if wanted:
-                        self._dirty.clear()
-                        last_version = version
-                        last_build = now_mono
-                        await self._build_and_publish(store)
-                        took = time.monotonic() - now_mono
-                        # Coalesce: a board that takes long to build is not rebuilt
-                        # for every channel's poll.
-                        next_build = time.monotonic() + max(MIN_GAP_S, GAP_FACTOR * took)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._dirty.wait(), self.check_s)
+                try:
+                    await self._watch(store)
+                finally:
+                    # Inside the store's block: a poll still running must be able
+                    # to record itself before the store closes.
+                    await self._stop_collector()
         finally:
-            if collector_task is not None:
-                collector_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await collector_task
-            if self.collector is not None:
-                await self.collector.aclose()
             if self._lock is not None:
                 self._lock.release()
             self.store = None
+
+    async def _stop_collector(self) -> None:
+        task, self._collector_task = self._collector_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.collector is not None:
+            await self.collector.aclose()
+
+    async def _watch(self, store: Store) -> None:
+        last_version = -1
+        last_build = float("-inf")
+        next_build = 0.0
+        last_takeover = float("-inf")
+        while True:
+            now_mono = time.monotonic()
+            if (
+                self._collector_task is None
+                and last_build > float("-inf")  # the first board is on screen
+                and now_mono - last_takeover >= self.takeover_s
+            ):
+                last_takeover = now_mono
+                role = self.role
+                if self.collect:
+                    self._collector_task = self._try_become_collector(store)
+                else:
+                    self.role = Role.VIEWER
+                if self.role is not role:
+                    self._dirty.set()  # the header says who polls
+            version = await store.data_version()
+            due = now_mono - last_build >= self.tick_s
+            wanted = version != last_version or self._dirty.is_set() or due
+            if wanted and now_mono < next_build:
+                # Too soon after the last board: come back when allowed,
+                # remembering that one is wanted.
+                self._dirty.set()
+                await asyncio.sleep(next_build - now_mono)
+                continue
+            if wanted:
+                self._dirty.clear()
+                last_version = version
+                last_build = now_mono
+                await self._build_and_publish(store)
+                took = time.monotonic() - now_mono
+                # Coalesce: a board that takes long to build is not rebuilt
+                # for every channel's poll.
+                next_build = time.monotonic() + max(MIN_GAP_S, GAP_FACTOR * took)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), self.check_s)
 
     def _try_become_collector(self, store: Store) -> asyncio.Task[None] | None:
         # Imported here: the first board is on screen before polling starts.
