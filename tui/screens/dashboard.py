@@ -59,6 +59,7 @@ class DashboardScreen(Screen[None]):
     """Channel rows, the unified queue ordered by urgency, the preview."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*bindings("dashboard")]
+    AUTO_FOCUS = "#queue"  # focus lands once, where the user works
 
     def __init__(self, config: Config) -> None:
         super().__init__()
@@ -89,7 +90,6 @@ class DashboardScreen(Screen[None]):
         self.query_one("#filter", QueueFilter).display = False
         self._update_title()
         self.query_one("#preview", Preview).show_placeholder("Reading the store…")
-        self.query_one("#queue", QueueTable).focus()
 
     # -- live updates -------------------------------------------------------
 
