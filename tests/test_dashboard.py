@@ -192,3 +192,21 @@ async def test_quitting_closes_the_store(tmp_path: Path) -> None:
     for thread in leftover:  # a closed connection's thread ends right after close()
         thread.join(timeout=3)
     assert not [t for t in leftover if t.is_alive()], "store threads still running"
+
+
+async def test_the_command_palette_offers_the_dashboard_actions(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot, polled=False)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for wanted in (
+            "Filter the queue by text",
+            "Change the order of the queue",
+            "Poll every channel now",
+            "Pause or resume live updates",
+        ):
+            assert wanted in titles
+        sort = next(c for c in app.get_system_commands(app.screen) if "order" in c.title)
+        sort.callback()
+        await pilot.pause()
+        assert app.dashboard.view.sort is SortOrder.WAIT
