@@ -189,29 +189,21 @@ class ChannelTable(DataTable[Text]):
     }
     """
 
-    class ChannelHighlighted(Message):
+    class _ChannelMessage(Message):
+        def __init__(self, channel_table: ChannelTable, channel_id: str) -> None:
+            super().__init__()
+            self.channel_table = channel_table
+            self.channel_id = channel_id
+
+        @property
+        def control(self) -> ChannelTable:
+            return self.channel_table
+
+    class ChannelHighlighted(_ChannelMessage):
         """The cursor moved to another channel, or the table got the focus."""
 
-        def __init__(self, channel_table: ChannelTable, channel_id: str) -> None:
-            super().__init__()
-            self.channel_table = channel_table
-            self.channel_id = channel_id
-
-        @property
-        def control(self) -> ChannelTable:
-            return self.channel_table
-
-    class ChannelSelected(Message):
+    class ChannelSelected(_ChannelMessage):
         """Enter (or a click) on a channel."""
-
-        def __init__(self, channel_table: ChannelTable, channel_id: str) -> None:
-            super().__init__()
-            self.channel_table = channel_table
-            self.channel_id = channel_id
-
-        @property
-        def control(self) -> ChannelTable:
-            return self.channel_table
 
     def __init__(
         self,
