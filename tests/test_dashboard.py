@@ -210,3 +210,23 @@ async def test_the_command_palette_offers_the_dashboard_actions(tmp_path: Path) 
         sort.callback()
         await pilot.pause()
         assert app.dashboard.view.sort is SortOrder.WAIT
+
+
+async def test_a_highlighted_channel_row_is_described_in_the_preview(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await pilot.press("shift+tab")
+        channels = dashboard(pilot).query_one("#channels", ChannelTable)
+        assert channels.has_focus
+        await pilot.press("down")
+        await pilot.pause()
+        preview = dashboard(pilot).query_one("#preview")
+        body = str(preview.body)  # type: ignore[attr-defined]
+        second = dashboard(pilot).config.channels[1]
+        assert second.label in body and "adapter demo" in body
+        assert "ago" in body, "times in the description should say how long ago"
+        await pilot.press("enter")  # Enter on a channel shows only its queue
+        screen = dashboard(pilot)
+        assert screen.view.channel == second.id
+        assert screen.query_one("#queue", QueueTable).has_focus

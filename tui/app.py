@@ -42,7 +42,7 @@ class SportelloApp(App[int]):
         self.live: Live[list[QueueRow]] = Live(
             config, self._publish, self._prepare, clock=clock, collect=collect
         )
-        self.dashboard = DashboardScreen(config)
+        self.dashboard = DashboardScreen(config, self.live)
         self._live_task: asyncio.Task[None] | None = None
 
     def _prepare(self, board: Board) -> list[QueueRow]:

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, Static
 from tui.bindings import bindings
 from tui.core.board import Board
 from tui.core.inert import inert
-from tui.core.live import LiveUpdate, Role
+from tui.core.live import Live, LiveUpdate, Role
 from tui.core.queue_view import QueueRow, QueueView, SortOrder
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
@@ -61,9 +61,10 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings("dashboard")]
     AUTO_FOCUS = "#queue"  # focus lands once, where the user works
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, live: Live[list[QueueRow]]) -> None:
         super().__init__()
         self.config = config
+        self.live = live
         self.view = QueueView(reveal=not config.dashboard.mask_personal_data)
         self.board: Board | None = None
         self.role = Role.STARTING
@@ -201,7 +202,7 @@ class DashboardScreen(Screen[None]):
 
     @work(group="preview", exclusive=True, exit_on_error=False)
     async def _load_preview(self, row: QueueRow) -> None:
-        store = self.app.live.store  # type: ignore[attr-defined]
+        store = self.live.store
         if store is None:
             return
         messages = await store.messages(row.item.conversation_id, limit=6)
@@ -223,7 +224,7 @@ class DashboardScreen(Screen[None]):
     async def _open_conversation(self, row: QueueRow) -> None:
         from tui.screens.conversation import ConversationScreen
 
-        store = self.app.live.store  # type: ignore[attr-defined]
+        store = self.live.store
         if store is None:
             return
         messages = await store.messages(row.item.conversation_id, limit=500)
@@ -248,7 +249,9 @@ class DashboardScreen(Screen[None]):
         for row in self.board.channels:
             if row.channel.id == message.channel_id:
                 self._preview_for = None
-                self.query_one("#preview", Preview).show_text(describe_channel(row))
+                self.query_one("#preview", Preview).show_text(
+                    describe_channel(row, now=self.board.now, tz=self.config.business.timezone)
+                )
 
     @on(ChannelTable.ChannelSelected)
     def _channel_selected(self, message: ChannelTable.ChannelSelected) -> None:
