@@ -132,3 +132,16 @@ def test_console_script_runs_without_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("CHANNEL")
     assert done.stderr == ""
+
+
+def test_a_store_that_is_not_a_database_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = demo_config(tmp_path)
+    (tmp_path / "store.db").write_bytes(b"this is not a database, it is a shopping list")
+    assert main(["--config", str(config), "--once"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "store.db" in captured.err and "not a database" in captured.err
+    assert "Traceback" not in captured.err
+    assert (tmp_path / "store.db").read_bytes().startswith(b"this is not"), "it was overwritten"

@@ -230,3 +230,20 @@ async def test_a_highlighted_channel_row_is_described_in_the_preview(tmp_path: P
         screen = dashboard(pilot)
         assert screen.view.channel == second.id
         assert screen.query_one("#queue", QueueTable).has_focus
+
+
+async def test_a_store_that_cannot_be_read_is_said_not_shown_as_empty(tmp_path: Path) -> None:
+    (tmp_path / "store.db").write_bytes(b"not a database")
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.dashboard._stopped:
+                break
+        from tests.test_hostile_text import screen_text
+
+        text = screen_text(app)
+        assert "No one is waiting" not in text
+        assert "cannot be read" in text and "not a database" in text
+        assert "not available" in title(app)
+        assert app.is_running

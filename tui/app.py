@@ -20,6 +20,7 @@ from tui.core.keymap import BY_ID, check_keymap
 from tui.core.live import Live, LiveUpdate
 from tui.core.queue_view import QueueRow, build_board_rows
 from tui.core.settings import Config
+from tui.core.store import StoreError
 from tui.messages import BoardUpdated, LiveStopped
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.help import HelpScreen, rows_for
@@ -64,6 +65,9 @@ class SportelloApp(App[int]):
             await self.live.run()
         except asyncio.CancelledError:
             raise
+        except StoreError as exc:
+            log.error("live updates stopped: %s", exc)
+            self.dashboard.post_message(LiveStopped(str(exc)))
         except Exception as exc:
             log.exception("live updates stopped")
             self.dashboard.post_message(LiveStopped(f"{type(exc).__name__}: {exc}"))

@@ -27,6 +27,7 @@ from tui import __version__
 from tui.core.config import ConfigError, check_config, find_config, load_config
 from tui.core.records import Health
 from tui.core.settings import Config
+from tui.core.store import StoreError
 
 EXIT_OK = 0
 EXIT_DEGRADED = 1
@@ -168,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_dashboard(config)
     except KeyboardInterrupt:
         return 130
+    except StoreError as exc:
+        _err(f"sportello: {exc}")
+        return EXIT_DEGRADED
     except BrokenPipeError:
         # The reader went away (``sportello --once | head``): leave quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -13,7 +13,7 @@ from tui.core.collector import Collector
 from tui.core.leader import CollectorLock
 from tui.core.records import Health
 from tui.core.settings import Config
-from tui.core.store import Store
+from tui.core.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,14 @@ class AnotherCollector(Exception):
     """Another process is polling the channels of this store."""
 
 
+def _take(lock: CollectorLock, store_path: object) -> bool:
+    """Try the collector lock; a folder that cannot hold it is a store problem."""
+    try:
+        return lock.try_acquire()
+    except OSError as exc:
+        raise StoreError(f"cannot use the store at {store_path}: {exc.strerror or exc}") from exc
+
+
 async def once(config: Config) -> tuple[Board, dict[str, Health]]:
     """Poll every channel once, store the results, and read the board back.
 
@@ -31,7 +39,7 @@ async def once(config: Config) -> tuple[Board, dict[str, Health]]:
     (that would double every API call) and raises :class:`AnotherCollector`.
     """
     lock = CollectorLock(config.store_path)
-    if not lock.try_acquire():
+    if not _take(lock, config.store_path):
         raise AnotherCollector(
             f"another sportello is polling the channels of {config.store_path}; "
             "showing what it stored would need the dashboard, or run --once when it stops"
@@ -58,7 +66,7 @@ async def collect(config: Config) -> None:
             loop.add_signal_handler(sig, stop.set)
     lock = CollectorLock(config.store_path)
     announced = False
-    while not lock.try_acquire():
+    while not _take(lock, config.store_path):
         if not announced:
             log.warning(
                 "another sportello is collecting for %s; standing by to take over",

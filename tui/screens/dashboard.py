@@ -73,6 +73,7 @@ class DashboardScreen(Screen[None]):
         self.channel_filter: str | None = None
         self._preview_for: int | None = None
         self._preview_timer: Timer | None = None
+        self._stopped = False
 
     # -- layout -------------------------------------------------------------
 
@@ -102,6 +103,7 @@ class DashboardScreen(Screen[None]):
         self.paused = update.paused
         self.query_one("#channels", ChannelTable).update_board(board, self.config.dashboard)
         queue = self.query_one("#queue", QueueTable)
+        queue.set_unknown(None)
         if update.prepared is not self.view.rows:
             self.view.set_rows(update.prepared)
             # 100,000 rows make every full garbage collection a visible stall;
@@ -123,6 +125,13 @@ class DashboardScreen(Screen[None]):
 
     def on_live_stopped(self, message: LiveStopped) -> None:
         self.query_one("#top", TopBar).status = "○ stopped"
+        self._stopped = True
+        self._update_title()
+        if self.board is None:  # nothing to show: say why, where the data would be
+            self.query_one("#queue", QueueTable).set_unknown("The queue cannot be read.")
+            self.query_one("#preview", Preview).show_placeholder(
+                f"Live updates stopped: {message.reason}"
+            )
         self.notify(message.reason, title="Live updates stopped", severity="error", timeout=30)
 
     def _update_status(self) -> None:
@@ -141,7 +150,7 @@ class DashboardScreen(Screen[None]):
         total = len(self.view.rows)
         parts = [" Queue"]
         if self.board is None:
-            parts.append("reading the store…")
+            parts.append("not available" if self._stopped else "reading the store…")
         elif not self.board.complete:
             parts.append(f"{self.board.waiting:,} waiting")
             parts.append("reading the whole queue…")

@@ -205,6 +205,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._last_rows = self._view.rows
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
         self._advance: Mapping[str, float] = {}
+        self._unknown: str | None = "Reading the store…"  # no queue read yet
         self._sync()
 
     # -- public ----------------------------------------------------------------
@@ -249,6 +250,14 @@ class QueueTable(ScrollView, can_focus=True):
         self._last_rows = view.rows
         self.virtual_size = Size(0, len(rows))
         self._move(max(index, 0), scroll_y=max(index, 0) - offset, full_refresh=True)
+
+    def set_unknown(self, message: str | None) -> None:
+        """Say the queue is not known (``message``) instead of "No one is waiting";
+        ``None`` once a queue has been read, even an empty one."""
+        if message != self._unknown:
+            self._unknown = message
+            self._strips.clear()
+            self.refresh()
 
     def set_advance(self, advance: Mapping[str, float]) -> None:
         """Time has passed since the rows were built: per channel, the open-hours
@@ -377,7 +386,9 @@ class QueueTable(ScrollView, can_focus=True):
         if y != self._page() // 2:
             return Strip.blank(width, self.rich_style)
         view = self._view
-        if view.filter_text.strip():
+        if self._unknown is not None:
+            message = self._unknown
+        elif view.filter_text.strip():
             message = f"No conversation matches “{inert(view.filter_text, 40)}”"
         elif view.channel is not None and view.rows:
             message = "No one is waiting on this channel"
