@@ -92,6 +92,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#filter", QueueFilter).display = False
         self._update_title()
         self.query_one("#preview", Preview).show_placeholder("Reading the store…")
+        self.query_one("#queue", QueueTable).set_unknown("Reading the store…")
 
     # -- live updates -------------------------------------------------------
 

@@ -205,7 +205,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._last_rows = self._view.rows
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
         self._advance: Mapping[str, float] = {}
-        self._unknown: str | None = "Reading the store…"  # no queue read yet
+        self._unknown: str | None = None  # a message when no queue has been read
         self._sync()
 
     # -- public ----------------------------------------------------------------
