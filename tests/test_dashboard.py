@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
 from tui.core.queue_view import SortOrder
 from tui.screens.conversation import ConversationScreen
@@ -247,3 +249,41 @@ async def test_a_store_that_cannot_be_read_is_said_not_shown_as_empty(tmp_path: 
         assert "cannot be read" in text and "not a database" in text
         assert "not available" in title(app)
         assert app.is_running
+
+
+async def test_the_first_frame_shows_the_board_read_before_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.dashboard_fixtures import demo_config, frozen_clock
+    from tests.test_hostile_text import hostile_state
+    from tui.app import SportelloApp
+    from tui.core.live import opening_board
+    from tui.core.store import Store
+    from tui.screens.dashboard import DashboardScreen
+
+    config = demo_config(tmp_path / "store.db")
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        await store.apply_fetch("email", hostile_state(), frozen_clock().timestamp())
+    opening = await opening_board(config, frozen_clock)
+    assert opening is not None and len(opening.queue) == 2
+    applied: list[object] = []
+    original = DashboardScreen.apply
+
+    def apply(self: DashboardScreen, update: object) -> None:
+        applied.append(update.board)  # type: ignore[attr-defined]
+        original(self, update)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DashboardScreen, "apply", apply)
+    app = SportelloApp(config, clock=frozen_clock, collect=False, opening=opening)
+    async with app.run_test(size=(80, 24)):
+        assert applied and applied[0] is opening, "the first frame waited for the live worker"
+        assert len(app.dashboard.query_one("#queue", QueueTable).view.visible) == 2
+
+
+async def test_no_opening_board_from_a_store_that_cannot_be_read(tmp_path: Path) -> None:
+    from tests.dashboard_fixtures import demo_config
+    from tui.core.live import opening_board
+
+    (tmp_path / "store.db").write_bytes(b"not a database")
+    assert await opening_board(demo_config(tmp_path / "store.db")) is None

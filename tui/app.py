@@ -17,7 +17,7 @@ from adapters.base import Clock
 from tui.bindings import bindings
 from tui.core.board import Board
 from tui.core.keymap import BY_ID, check_keymap
-from tui.core.live import Live, LiveUpdate
+from tui.core.live import Live, LiveUpdate, opening_board
 from tui.core.queue_view import QueueRow, build_board_rows
 from tui.core.settings import Config
 from tui.core.store import StoreError
@@ -37,13 +37,20 @@ class SportelloApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings("app")]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, config: Config, *, clock: Clock = utc_now, collect: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock = utc_now,
+        collect: bool = True,
+        opening: Board | None = None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.live: Live[list[QueueRow]] = Live(
             config, self._publish, self._prepare, clock=clock, collect=collect
         )
-        self.dashboard = DashboardScreen(config, self.live)
+        self.dashboard = DashboardScreen(config, self.live, opening)
         self._live_task: asyncio.Task[None] | None = None
 
     def _prepare(self, board: Board) -> list[QueueRow]:
@@ -131,6 +138,6 @@ def _grouped(active: list[tuple[str, str, str | None]]) -> list[tuple[str, str, 
 
 def run_dashboard(config: Config) -> int:
     """Open the dashboard; returns the exit code."""
-    app = SportelloApp(config)
+    app = SportelloApp(config, opening=asyncio.run(opening_board(config)))
     result = app.run()
     return result if isinstance(result, int) else 0

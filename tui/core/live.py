@@ -25,7 +25,7 @@ from tui.core.board import Board, compute_board, read_trends, schedule_for
 from tui.core.metrics import FRT_WINDOW_S
 from tui.core.records import ChannelRecord, FirstResponse, QueueItem
 from tui.core.settings import Config
-from tui.core.store import Store
+from tui.core.store import Store, StoreError
 
 if TYPE_CHECKING:
     from tui.core.collector import Collector
@@ -303,3 +303,27 @@ class Live(Generic[T]):
             self._last = (board, prepared)
             self._full_at = time.monotonic()
         self._publish(LiveUpdate(board, self.role, self.paused, prepared))
+
+
+async def opening_board(config: Config, clock: Clock = utc_now) -> Board | None:
+    """The board as the store has it now, read before the screen starts.
+
+    The first frame can then show data instead of an empty dashboard that is
+    drawn again a moment later. A big queue gives its head (as :class:`Live`'s
+    first board does). ``None`` when the store cannot be opened: the live
+    worker will meet the same problem and say so on the screen.
+    """
+    try:
+        async with await Store.open(config.store_path) as store:
+            now = clock().timestamp()
+            records = await store.channels()
+            summary = await store.waiting_summary()
+            responses = await store.first_responses(since=now - FRT_WINDOW_S)
+            trends = await read_trends(store, config, now)
+            if sum(count for count, _ in summary.values()) > HEAD_ABOVE:
+                queue = await store.waiting_head(HEAD_PER_CHANNEL)
+                return compute_board(config, records, queue, responses, now, trends, summary)
+            queue = await store.waiting()
+            return compute_board(config, records, queue, responses, now, trends)
+    except StoreError:
+        return None

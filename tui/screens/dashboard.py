@@ -19,7 +19,7 @@ from tui.bindings import bindings
 from tui.core.board import Board
 from tui.core.inert import inert
 from tui.core.live import Live, LiveUpdate, Role
-from tui.core.queue_view import QueueRow, QueueView, SortOrder
+from tui.core.queue_view import QueueRow, QueueView, SortOrder, build_board_rows
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
 from tui.widgets.channel_table import ChannelTable
@@ -61,10 +61,13 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings("dashboard")]
     AUTO_FOCUS = "#queue"  # focus lands once, where the user works
 
-    def __init__(self, config: Config, live: Live[list[QueueRow]]) -> None:
+    def __init__(
+        self, config: Config, live: Live[list[QueueRow]], opening: Board | None = None
+    ) -> None:
         super().__init__()
         self.config = config
         self.live = live
+        self.opening = opening
         self.view = QueueView(reveal=not config.dashboard.mask_personal_data)
         self.board: Board | None = None
         self.role = Role.STARTING
@@ -93,6 +96,9 @@ class DashboardScreen(Screen[None]):
         self._update_title()
         self.query_one("#preview", Preview).show_placeholder("Reading the store…")
         self.query_one("#queue", QueueTable).set_unknown("Reading the store…")
+        if self.opening is not None:  # read before start: the first frame has data
+            board = self.opening
+            self.apply(LiveUpdate(board, Role.STARTING, False, build_board_rows(board)))
 
     # -- live updates -------------------------------------------------------
 
@@ -213,7 +219,8 @@ class DashboardScreen(Screen[None]):
     @work(group="preview", exclusive=True, exit_on_error=False)
     async def _load_preview(self, row: QueueRow) -> None:
         store = self.live.store
-        if store is None:
+        if store is None:  # not open yet: the next board loads it
+            self._preview_for = None
             return
         messages = await store.messages(row.item.conversation_id, limit=6)
         if self._preview_for != row.item.conversation_id:
