@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
@@ -63,9 +63,13 @@ class SportelloApp(App[int]):
         problems = check_keymap(self.config.keys)
         for problem in problems:
             self.notify(problem, title="config.yaml", severity="warning", timeout=15)
-        self.set_keymap({k: v for k, v in self.config.keys.items() if k in BY_ID})
-        self.push_screen(self.dashboard)
+        keymap = {k: v for k, v in self.config.keys.items() if k in BY_ID}
+        if keymap:
+            self.set_keymap(keymap)
         self._live_task = asyncio.create_task(self._run_live(), name="live")
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.dashboard  # the base of the stack: no empty screen first
 
     async def _run_live(self) -> None:
         try:
