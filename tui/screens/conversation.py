@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.bindings import bindings
 from tui.core.inert import inert
 from tui.core.records import MessageRecord
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import (
     FULL_BODY_LIMIT,
     ConversationHeader,
@@ -114,7 +115,7 @@ class ConversationScreen(Screen[None]):
         yield Static(header_text(self.conversation, self.reveal), id="conversation-header")
         with ConversationBody(id="conversation-body"):
             yield Static(messages_text(self.parts), id="conversation-messages")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.body.focus()

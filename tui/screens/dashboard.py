@@ -13,7 +13,7 @@ from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.bindings import bindings
 from tui.core.board import Board
@@ -23,6 +23,7 @@ from tui.core.queue_view import QueueRow, QueueView, SortOrder, build_board_rows
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
 from tui.widgets.channel_table import ChannelTable
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import ConversationHeader, Preview
 from tui.widgets.queue_table import QueueTable
 from tui.widgets.top_bar import TopBar
@@ -89,7 +90,7 @@ class DashboardScreen(Screen[None]):
         yield QueueTable(self.view, thresholds=self.config.dashboard, id="queue")
         yield Static(Text(" Preview"), id="preview-title", classes="section")
         yield Preview(id="preview")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#filter", QueueFilter).display = False
