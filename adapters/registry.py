@@ -3,12 +3,20 @@
 Built-in adapters are registered in pyproject.toml exactly like third-party ones.
 Listing names imports nothing; an adapter is imported when first asked for, and a
 plug-in that fails to import or is not an :class:`Adapter` is reported, not fatal.
+
+The group is read from the ``entry_points.txt`` of the distributions on
+``sys.path``, the files ``importlib.metadata`` reads too: importing that module
+(with the e-mail, zip and csv modules it needs) costs more at start-up than the
+whole lookup. Anything the direct read cannot see (zipped or unusual installs)
+falls back to ``importlib.metadata``; a test checks that both agree.
 """
 
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 from adapters.base import Adapter
 
@@ -26,11 +34,69 @@ class Registered:
     distribution: str | None
 
 
-def _entry_points() -> dict[str, EntryPoint]:
-    found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=GROUP):
-        found.setdefault(ep.name, ep)
+@dataclass(frozen=True, slots=True)
+class _EntryPoint:
+    name: str
+    value: str  # "module:attribute"
+    distribution: str | None
+
+    def load(self) -> object:
+        module_name, _, attributes = self.value.partition(":")
+        target: object = importlib.import_module(module_name.strip())
+        for attribute in filter(None, attributes.strip().split(".")):
+            target = getattr(target, attribute)
+        return target
+
+
+def _read_group(text: str, group: str) -> list[tuple[str, str]]:
+    """(name, value) pairs of one ``[group]`` of an entry_points.txt."""
+    pairs: list[tuple[str, str]] = []
+    inside = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            inside = line[1:-1].strip() == group
+        elif inside and "=" in line:
+            name, _, value = line.partition("=")
+            pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _scan(group: str) -> dict[str, _EntryPoint]:
+    """The group's entry points from the distributions found on sys.path, first wins."""
+    found: dict[str, _EntryPoint] = {}
+    for folder in sys.path:
+        try:
+            entries = sorted(Path(folder or ".").iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                text = (entry / "entry_points.txt").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            distribution = entry.name.rsplit(".", 1)[0].split("-", 1)[0]
+            for ep_name, value in _read_group(text, group):
+                found.setdefault(ep_name, _EntryPoint(ep_name, value, distribution))
     return found
+
+
+def _from_metadata(group: str) -> dict[str, _EntryPoint]:
+    from importlib.metadata import entry_points
+
+    found: dict[str, _EntryPoint] = {}
+    for ep in entry_points(group=group):
+        dist = ep.dist.name if ep.dist is not None else None
+        found.setdefault(ep.name, _EntryPoint(ep.name, ep.value, dist))
+    return found
+
+
+def _entry_points() -> dict[str, _EntryPoint]:
+    return _scan(GROUP) or _from_metadata(GROUP)
 
 
 def available() -> list[Registered]:
@@ -39,7 +105,7 @@ def available() -> list[Registered]:
         Registered(
             name=name,
             target=ep.value,
-            distribution=ep.dist.name if ep.dist is not None else None,
+            distribution=ep.distribution,
         )
         for name, ep in sorted(_entry_points().items())
     ]

@@ -227,3 +227,26 @@ async def test_declared_actions_work_and_others_are_refused(name: str, cls: type
                     await action()
     finally:
         await adapter.aclose()
+
+
+def test_the_direct_entry_point_read_agrees_with_importlib_metadata() -> None:
+    from adapters import registry
+
+    direct = registry._scan(registry.GROUP)
+    assert direct, "the direct read found no adapter: the fallback would always run"
+    assert direct == registry._from_metadata(registry.GROUP)
+
+
+def test_entry_points_txt_is_read_like_importlib_reads_it() -> None:
+    from adapters.registry import _read_group
+
+    text = (
+        "[console_scripts]\nsportello = tui.cli:main\n\n"
+        "; a comment\n[sportello.adapters]\n  demo = adapters.demo:DemoAdapter\n"
+        "# another\nmine=pkg.mod:Cls.inner\n[other]\nx = y:z\n"
+    )
+    assert _read_group(text, "sportello.adapters") == [
+        ("demo", "adapters.demo:DemoAdapter"),
+        ("mine", "pkg.mod:Cls.inner"),
+    ]
+    assert _read_group(text, "missing") == []

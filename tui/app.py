@@ -23,7 +23,6 @@ from tui.core.settings import Config
 from tui.core.store import StoreError
 from tui.messages import BoardUpdated, LiveStopped
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.help import HelpScreen, rows_for
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
@@ -99,6 +98,8 @@ class SportelloApp(App[int]):
     # -- actions ------------------------------------------------------------
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen, rows_for  # not needed for the first frame
+
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
