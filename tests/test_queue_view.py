@@ -358,11 +358,6 @@ def test_index_of_near_a_hint_in_many_rows() -> None:
             assert view.index_of(conversation_id, near=near) == index
 
 
-def test_channels_lists_the_channels_with_rows() -> None:
-    view = QueueView(rows_of(*TIES))
-    assert view.channels() == [("chat", "chat"), ("mail", "Email"), ("fb", "Facebook")]
-
-
 def test_reveal_is_view_state() -> None:
     view = QueueView(rows_of(item(1)))
     generation = view.generation

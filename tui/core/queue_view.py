@@ -440,12 +440,6 @@ class QueueView:
         """Increases whenever :attr:`visible` is recomputed."""
         return self._generation
 
-    def channels(self) -> list[tuple[str, str]]:
-        """(channel id, label) of the channels with rows, by label."""
-        rows = self._rows
-        seen = dict(zip(map(_BY_CHANNEL_ID, rows), map(_BY_LABEL, rows), strict=True))
-        return sorted(seen.items(), key=lambda pair: (pair[1].casefold(), pair[0]))
-
     def index_of(self, conversation_id: int, near: int | None = None) -> int | None:
         """Where a conversation is in :attr:`visible`, or ``None``.
 
