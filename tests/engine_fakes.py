@@ -92,6 +92,23 @@ class RefusedAdapter(Adapter):
         raise AuthenticationFailed("the token was refused")
 
 
+class SwallowingAdapter(Adapter):
+    """A plug-in that catches the cancellation meant to stop it and returns."""
+
+    name: ClassVar[str] = "swallow"
+    fetching = asyncio.Event()
+    swallowing = True
+
+    async def fetch(self) -> ChannelState:
+        type(self).fetching.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            if not type(self).swallowing:
+                raise
+        return ChannelState()
+
+
 FAKES: dict[str, type[Adapter]] = {
     cls.name: cls
     for cls in (
@@ -102,6 +119,7 @@ FAKES: dict[str, type[Adapter]] = {
         NaiveTimeAdapter,
         LimitedAdapter,
         RefusedAdapter,
+        SwallowingAdapter,
     )
 }
 

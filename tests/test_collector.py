@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_fakes import GoodAdapter, load_fake, make_config, resolve_plain
+from tests.engine_fakes import GoodAdapter, SwallowingAdapter, load_fake, make_config, resolve_plain
 from tui.core.collector import DOWN_AFTER, Collector, backoff_delay, redact
 from tui.core.leader import CollectorLock
 from tui.core.records import Health
@@ -198,3 +198,51 @@ async def test_a_recent_successful_poll_is_not_repeated_on_restart(tmp_path: Pat
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_poll_cancelled_at_any_step_ends_cancelled(tmp_path: Path) -> None:
+    """Stopping the collector cancels each poll; no step may swallow that.
+
+    (asyncio.wait_for before Python 3.12 returns the result instead of raising when
+    the cancellation lands just as the awaited thing finishes: the channel's loop
+    would then keep polling and ``collect`` would never stop.)
+    """
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, {"good": "good"})
+        await collector.start()
+        run = collector.runs["good"]
+        finished_uncancelled = []
+        for steps in range(40):
+            task = asyncio.create_task(collector.poll_channel(run))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            if task.done():
+                break
+            task.cancel()
+            await asyncio.wait({task}, timeout=5)
+            assert task.done(), f"the poll did not end when cancelled after {steps} steps"
+            if not task.cancelled():
+                finished_uncancelled.append(steps)
+        assert finished_uncancelled == []
+        assert await collector.poll_channel(run) is None  # the store is still writable
+        assert run.health is Health.OK, run.last_error
+        await collector.aclose()
+
+
+async def test_run_stops_even_when_an_adapter_swallows_the_cancellation(tmp_path: Path) -> None:
+    SwallowingAdapter.fetching = asyncio.Event()
+    SwallowingAdapter.swallowing = True
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, {"good": "good", "swallow": "swallow"})
+        task = asyncio.create_task(collector.run())
+        await asyncio.wait_for(SwallowingAdapter.fetching.wait(), timeout=5)
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)
+        stopped = task.done()
+        if not stopped:  # let the test end instead of hanging
+            SwallowingAdapter.swallowing = False
+            task.cancel()
+            await asyncio.wait({task}, timeout=5)
+        await collector.aclose()
+    assert stopped, "the collector kept polling after it was cancelled"
+    assert task.cancelled()

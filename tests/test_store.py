@@ -862,3 +862,27 @@ async def test_a_big_queue_is_stored_and_read_back_in_order(tmp_path: Path) -> N
         assert {item.waiting_since for item in head if item.channel_id == "ch0"} == {
             T0 + i for i in range(5)
         }
+
+
+async def test_a_write_cancelled_at_any_step_leaves_the_store_writable(tmp_path: Path) -> None:
+    """A cancelled write still runs on the connection's thread; it must not leave a
+    transaction open behind it (the next write would fail, and other processes would
+    wait on the write lock)."""
+    async with await Store.open(tmp_path / "s.db") as store:
+        await store.sync_channels([channel("email")], {})
+        for steps in range(40):
+            outcome = PollOutcome("email", T0 + steps, T0 + steps, True, None, 0)
+            task = asyncio.create_task(store.record_poll(outcome, Health.OK))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            await asyncio.wait({task})
+            await store.record_poll(
+                PollOutcome("email", T0 + 100 + steps, T0 + 100 + steps, True, None, 0), Health.OK
+            )
+        outside = sqlite3.connect(tmp_path / "s.db", timeout=0)
+        try:
+            outside.execute("BEGIN IMMEDIATE")  # nobody holds the write lock
+            outside.execute("ROLLBACK")
+        finally:
+            outside.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -92,8 +91,7 @@ class SportelloApp(App[int]):
         if task is None or task.done():
             return
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(task, timeout=STOP_TIMEOUT_S)
+        await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
 
     # -- actions ------------------------------------------------------------
 

@@ -155,7 +155,8 @@ class Collector:
             if run.adapter is None:
                 continue
             try:
-                await asyncio.wait_for(run.adapter.aclose(), timeout=5)
+                async with asyncio.timeout(5):
+                    await run.adapter.aclose()
             except Exception as exc:
                 log.warning("channel %s: closing failed: %s", run.channel.id, type(exc).__name__)
             run.adapter = None
@@ -178,9 +179,8 @@ class Collector:
             permanent = True
         else:
             try:
-                state = await asyncio.wait_for(
-                    run.adapter.fetch(), timeout=channel.timeout.total_seconds()
-                )
+                async with asyncio.timeout(channel.timeout.total_seconds()):
+                    state = await run.adapter.fetch()
                 state = check_state(state)
                 count = await self.store.apply_fetch(channel.id, state, self.clock().timestamp())
             except TimeoutError:
@@ -256,18 +256,17 @@ class Collector:
     async def _loop(self, run: ChannelRun, first_delay: float = 0.0) -> None:
         interval = run.channel.poll_interval.total_seconds()
         if first_delay > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(run.wake.wait(), timeout=first_delay)
+            await _sleep_unless(run.wake, first_delay)
         while True:
             await self._resume.wait()
             retry_after = await self.poll_channel(run)
+            _stop_if_cancelled()
             if run.failures:
                 delay = backoff_delay(run.failures, interval, retry_after, self._rng)
             else:
                 delay = interval
             run.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(run.wake.wait(), timeout=delay)
+            await _sleep_unless(run.wake, delay)
 
     async def _prune_loop(self) -> None:
         keep = timedelta(days=self.config.retention_days).total_seconds()
@@ -299,6 +298,29 @@ class Collector:
 
     def health(self) -> Mapping[str, Health]:
         return {cid: run.health for cid, run in self.runs.items()}
+
+
+def _stop_if_cancelled() -> None:
+    """Raise the cancellation a plug-in caught and dropped during a fetch.
+
+    The request is still counted on the task (``cancelling()``); honouring it here
+    keeps one misbehaving adapter from keeping the collector running after a stop.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
+    """Wait until ``event`` is set or ``seconds`` have passed, whichever is first.
+
+    Not ``asyncio.wait_for``: before Python 3.12 it swallows a cancellation that
+    lands just as the awaited thing finishes, and a loop that swallows one never
+    stops (``sportello collect`` hung on SIGTERM that way).
+    """
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
 
 
 def _seconds(delta: timedelta) -> str:

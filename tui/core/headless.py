@@ -74,7 +74,8 @@ async def collect(config: Config) -> None:
             )
             announced = True
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), STANDBY_RETRY_S)
+            async with asyncio.timeout(STANDBY_RETRY_S):
+                await stop.wait()
         if stop.is_set():
             return
     log.warning("collecting %d channel(s) into %s", len(config.channels), config.store_path)

@@ -187,8 +187,9 @@ class Live(Generic[T]):
                 # Coalesce: a board that takes long to build is not rebuilt
                 # for every channel's poll.
                 next_build = time.monotonic() + max(MIN_GAP_S, GAP_FACTOR * took)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), self.check_s)
+            with contextlib.suppress(TimeoutError):  # not wait_for: see collector._sleep_unless
+                async with asyncio.timeout(self.check_s):
+                    await self._dirty.wait()
 
     def _try_become_collector(self, store: Store) -> asyncio.Task[None] | None:
         # Imported here: the first board is on screen before polling starts.

@@ -561,14 +561,17 @@ class Store:
             conn = self._writer
             if conn is None:
                 raise StoreError(f"the store at {self.path} is closed ({what})")
+            # A statement runs on the connection's thread whether or not the task
+            # awaiting it is cancelled: a cancelled BEGIN may still have begun, a
+            # cancelled COMMIT may still commit. So every way out of here ends with
+            # a ROLLBACK queued behind them (a no-op when nothing is open), or the
+            # connection would keep the write lock and refuse the next BEGIN.
             try:
                 await conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise self._failure(what, exc) from exc
-            try:
                 yield conn
                 await conn.execute("COMMIT")
             except BaseException as exc:
+                self._commits += 1  # the COMMIT may have gone through: re-read
                 with contextlib.suppress(Exception):
                     await conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
