@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types pytest bench clean
+.PHONY: run test lint types pytest bench bytecode clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
-run: $(STAMP)
+# Bytecode for the project's own modules, as pip writes it for installed packages:
+# an editable install has none, and with PYTHONDONTWRITEBYTECODE set (as on some
+# servers) every start would compile ~40 modules again (~40 ms). Only changed
+# files are recompiled.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q tui adapters
+
+run: bytecode
 	$(BIN)/sportello --config config.yaml
 
 test: lint types pytest

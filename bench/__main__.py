@@ -8,11 +8,13 @@ measure prints no value.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 
+from bench.configs import REPO_ROOT
 from bench.scenarios import SCENARIOS, Options, ScenarioFailed, note
 
 
@@ -45,6 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.runs < 0:
         parser.error("--runs must be positive")
 
+    # Measure sportello as installed: pip writes bytecode for the packages it
+    # installs (Textual's is there), an editable install leaves ours to be compiled
+    # at each start when PYTHONDONTWRITEBYTECODE is set. Changed files only.
+    for package in ("tui", "adapters"):
+        if not compileall.compile_dir(REPO_ROOT / package, quiet=1):
+            note(f"bench: could not compile {package}/ to bytecode; start-up includes compiling")
     # The pty reader thread stamps each read; let it take the GIL promptly.
     sys.setswitchinterval(0.0005)
     opts = _options(args)

@@ -90,6 +90,26 @@ async def test_filter_narrows_and_escape_clears(tmp_path: Path) -> None:
         assert len(queue.view.visible) == everyone
 
 
+async def test_a_filter_letter_narrows_the_queue_while_it_is_typed(tmp_path: Path) -> None:
+    """The queue is filtered while the key is handled, not by a later message:
+    the echoed letter and the filtered queue then reach the terminal in one frame."""
+    from tui.screens.dashboard import QueueFilter
+
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        generation = queue.view.generation
+        word = queue.view.visible[0].item.subject.split()[0].lower()
+        await pilot.press("slash")
+        box = screen.query_one("#filter", QueueFilter)
+        box.insert_text_at_cursor(word)  # as a key press does, with no await after it
+        assert screen.view.filter_text == word
+        assert queue.view.generation > generation
+        assert word in title(app)
+
+
 async def test_channel_key_and_sort_key(tmp_path: Path) -> None:
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
