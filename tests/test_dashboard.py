@@ -159,8 +159,36 @@ async def test_question_mark_lists_the_keys(tmp_path: Path) -> None:
         )
         for expected in expected_helps:
             assert expected in helps
+        rows = dict((what, keys) for keys, what in app.screen.rows)
+        assert rows["Quit sportello"].split() == ["q", "ctrl+q"]
+        assert rows["Next conversation"].split() == ["↓", "j"]
+        assert "Tab" in rows["Move between the channel rows and the queue"]
+        assert len(helps) == len(set(helps))
+        for noise in ("Scroll Left", "Page Right", "Copy selected text", "Focus Next"):
+            assert noise not in helps, noise
         await pilot.press("escape")
         assert dashboard(pilot).is_current
+        await pilot.press("tab")  # to the channel rows: their keys are listed
+        await pilot.press("question_mark")
+        rows = dict((what, keys) for keys, what in app.screen.rows)
+        assert rows["Next channel"].split() == ["↓", "j"]
+        assert rows["Show only this channel's queue"] == "Enter"
+        assert "Next conversation" not in rows
+        await pilot.press("escape")
+
+
+async def test_j_and_k_move_between_channel_rows(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        channels = dashboard(pilot).query_one("#channels", ChannelTable)
+        await pilot.press("tab")
+        assert channels.has_focus
+        start = channels.cursor_row
+        await pilot.press("j")
+        assert channels.cursor_row == start + 1
+        await pilot.press("k")
+        assert channels.cursor_row == start
 
 
 async def test_a_live_update_keeps_the_selection(tmp_path: Path) -> None:

@@ -101,12 +101,12 @@ class SportelloApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        active = [
-            (binding.key, binding.description, binding.id)
+        active = (
+            (binding.key, binding.action, binding.id)
             for _, binding, enabled, _ in self.screen.active_bindings.values()
             if enabled
-        ]
-        self.push_screen(HelpScreen(rows_for(_grouped(active))))
+        )
+        self.push_screen(HelpScreen(rows_for(active)))
 
     def action_refresh(self) -> None:
         self.live.refresh_now()
@@ -118,25 +118,12 @@ class SportelloApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for spec in BY_ID.values():
-            if spec.scope in ("queue", "conversation") or spec.id == "app.quit":
+            if spec.scope in ("queue", "channels", "conversation") or spec.id == "app.quit":
                 continue
             target = self if spec.scope == "app" else screen
             action = getattr(target, f"action_{spec.action}", None)
             if action is not None and callable(action):
                 yield SystemCommand(spec.help, spec.help, action)
-
-
-def _grouped(active: list[tuple[str, str, str | None]]) -> list[tuple[str, str, str | None]]:
-    """Join the keys of one binding id into one row (``down j``)."""
-    order: list[str] = []
-    merged: dict[str, tuple[list[str], str, str | None]] = {}
-    for key, description, binding_id in active:
-        group = binding_id or description
-        if group not in merged:
-            order.append(group)
-            merged[group] = ([], description, binding_id)
-        merged[group][0].append(key)
-    return [(",".join(merged[g][0]), merged[g][1], merged[g][2]) for g in order]
 
 
 def run_dashboard(config: Config) -> int:

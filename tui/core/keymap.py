@@ -22,7 +22,7 @@ class KeySpec:
     action: str
     description: str  # short, for the footer
     help: str  # one line for the help screen and the command palette
-    scope: str  # "app", "dashboard", "queue", "conversation"
+    scope: str  # "app", "dashboard", "queue", "channels", "conversation"
     show: bool = True  # in the footer
 
 
@@ -72,6 +72,17 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("queue.page_up", "pageup", "page_up", "page up", "Previous page", "queue", False),
     KeySpec("queue.first", "home,g", "first", "first", "First conversation", "queue", False),
     KeySpec("queue.last", "end,G", "last", "last", "Last conversation", "queue", False),
+    KeySpec("channels.down", "down,j", "cursor_down", "down", "Next channel", "channels", False),
+    KeySpec("channels.up", "up,k", "cursor_up", "up", "Previous channel", "channels", False),
+    KeySpec(
+        "channels.select",
+        "enter",
+        "select_cursor",
+        "show",
+        "Show only this channel's queue",
+        "channels",
+        False,
+    ),
     KeySpec(
         "conversation.back", "escape,q", "back", "back", "Back to the dashboard", "conversation"
     ),

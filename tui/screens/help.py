@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from operator import itemgetter
 from typing import ClassVar
 
 from rich.table import Table
@@ -60,15 +62,35 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Esc closes this list", style="dim"))
 
 
-def rows_for(bindings: list[tuple[str, str, str | None]]) -> list[tuple[str, str]]:
-    """(keys, help) rows from (key display, description, binding id), deduplicated."""
-    seen: set[str] = set()
-    rows = []
-    for keys, description, binding_id in bindings:
+# Textual's own keys that a shop owner has a use for, in our words. Its other
+# keys (horizontal scrolling, copying a selection…) do nothing useful on these
+# screens and would only lengthen the list.
+BUILT_IN_HELP = {
+    "app.focus_next": "Move between the channel rows and the queue",
+    "app.focus_previous": "Move between the channel rows and the queue",
+    "command_palette": "Find any action by name (the command palette)",
+    "quit": BY_ID["app.quit"].help,
+}
+
+
+def rows_for(bindings: Iterable[tuple[str, str, str | None]]) -> list[tuple[str, str]]:
+    """(keys, what they do) rows from the active (key, action, binding id) triples.
+
+    Keys of our table (:mod:`tui.core.keymap`) are listed with its help text, and
+    the few of Textual's own in :data:`BUILT_IN_HELP`; the keys that do the same
+    thing share a row, in the order they first come.
+    """
+    rows: dict[str, list[tuple[bool, str]]] = {}
+    for key, action, binding_id in bindings:
         spec = BY_ID.get(binding_id or "")
-        what = spec.help if spec is not None else description
-        if what in seen or not what:
+        what = spec.help if spec is not None else BUILT_IN_HELP.get(action)
+        if what is None:
             continue
-        seen.add(what)
-        rows.append((key_label(keys), what))
-    return rows
+        keys = rows.setdefault(what, [])
+        label = (spec is None, key_label(key))  # our keys before Textual's
+        if label not in keys:
+            keys.append(label)
+    return [
+        (" ".join(label for _, label in sorted(keys, key=itemgetter(0))), what)
+        for what, keys in rows.items()
+    ]

@@ -28,10 +28,12 @@ from zoneinfo import ZoneInfo
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
 from adapters.options import format_duration
+from tui.bindings import bindings
 from tui.core.board import Board, ChannelRow, opens_label
 from tui.core.inert import inert
 from tui.core.records import Health
@@ -153,6 +155,9 @@ def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
 
 class ChannelTable(DataTable[Text]):
     """One row per channel, keyed by channel id; ``update_board`` applies a board."""
+
+    # Ours on top of DataTable's: ids for the help list and keys: remapping, j/k too.
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("channels")]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *DataTable.COMPONENT_CLASSES,
