@@ -22,6 +22,7 @@ from tui.core.settings import Config
 from tui.core.store import StoreError
 from tui.messages import BoardUpdated, LiveStopped
 from tui.screens.dashboard import DashboardScreen
+from tui.terminal_watch import watch_terminal
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
@@ -65,6 +66,7 @@ class SportelloApp(App[int]):
         if keymap:
             self.set_keymap(keymap)
         self._live_task = asyncio.create_task(self._run_live(), name="live")
+        watch_terminal(self)
 
     def get_default_screen(self) -> Screen[Any]:
         return self.dashboard  # the base of the stack: no empty screen first
