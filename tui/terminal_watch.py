@@ -56,7 +56,13 @@ def terminal_gone(fd: int) -> bool:
 
 
 def watch_terminal(app: App[int]) -> None:
-    """Install the signal handlers and the hang-up check; call it from ``on_mount``."""
+    """Install the signal handlers and the hang-up check; call it from ``on_mount``.
+
+    Not for a headless app (tests): it has no terminal, and its process's signals
+    are not its own.
+    """
+    if app.is_headless:
+        return
     loop = asyncio.get_running_loop()
     for sig, code, why in (
         (signal.SIGHUP, EXIT_HANGUP, "the terminal hung up"),
@@ -66,7 +72,7 @@ def watch_terminal(app: App[int]) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, _leave, app, code, why)
     fd = terminal_fd()
-    if fd is None or app.is_headless:
+    if fd is None:
         return
 
     def check() -> None:
