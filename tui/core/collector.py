@@ -10,7 +10,6 @@ jitter, honouring Retry-After; the other channels never notice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +34,7 @@ from tui.core.secrets import SecretError, resolve_options
 from tui.core.settings import Channel, Config
 from tui.core.state_check import check_state
 from tui.core.store import Store
+from tui.core.waits import event_or_timeout
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ class Collector:
     async def _loop(self, run: ChannelRun, first_delay: float = 0.0) -> None:
         interval = run.channel.poll_interval.total_seconds()
         if first_delay > 0:
-            await _sleep_unless(run.wake, first_delay)
+            await event_or_timeout(run.wake, first_delay)
         while True:
             await self._resume.wait()
             retry_after = await self.poll_channel(run)
@@ -266,7 +266,7 @@ class Collector:
             else:
                 delay = interval
             run.wake.clear()
-            await _sleep_unless(run.wake, delay)
+            await event_or_timeout(run.wake, delay)
 
     async def _prune_loop(self) -> None:
         keep = timedelta(days=self.config.retention_days).total_seconds()
@@ -309,18 +309,6 @@ def _stop_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
-
-
-async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    """Wait until ``event`` is set or ``seconds`` have passed, whichever is first.
-
-    Not ``asyncio.wait_for``: before Python 3.12 it swallows a cancellation that
-    lands just as the awaited thing finishes, and a loop that swallows one never
-    stops (``sportello collect`` hung on SIGTERM that way).
-    """
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(seconds):
-            await event.wait()
 
 
 def _seconds(delta: timedelta) -> str:

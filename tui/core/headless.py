@@ -14,6 +14,7 @@ from tui.core.leader import CollectorLock
 from tui.core.records import Health
 from tui.core.settings import Config
 from tui.core.store import Store, StoreError
+from tui.core.waits import event_or_timeout
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,7 @@ async def collect(config: Config) -> None:
                 config.store_path,
             )
             announced = True
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(STANDBY_RETRY_S):
-                await stop.wait()
-        if stop.is_set():
+        if await event_or_timeout(stop, STANDBY_RETRY_S):
             return
     log.warning("collecting %d channel(s) into %s", len(config.channels), config.store_path)
     try:

@@ -26,6 +26,7 @@ from tui.core.metrics import FRT_WINDOW_S
 from tui.core.records import ChannelRecord, FirstResponse, QueueItem
 from tui.core.settings import Config
 from tui.core.store import Store, StoreError
+from tui.core.waits import event_or_timeout
 
 if TYPE_CHECKING:
     from tui.core.collector import Collector
@@ -187,9 +188,7 @@ class Live(Generic[T]):
                 # Coalesce: a board that takes long to build is not rebuilt
                 # for every channel's poll.
                 next_build = time.monotonic() + max(MIN_GAP_S, GAP_FACTOR * took)
-            with contextlib.suppress(TimeoutError):  # not wait_for: see collector._sleep_unless
-                async with asyncio.timeout(self.check_s):
-                    await self._dirty.wait()
+            await event_or_timeout(self._dirty, self.check_s)
 
     def _try_become_collector(self, store: Store) -> asyncio.Task[None] | None:
         # Imported here: the first board is on screen before polling starts.
