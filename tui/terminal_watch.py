@@ -48,9 +48,7 @@ def terminal_gone(fd: int) -> bool:
     """True when ``fd`` is a terminal that has been hung up."""
     try:
         termios.tcgetattr(fd)
-    except termios.error:
-        return True
-    except OSError:  # pragma: no cover - tcgetattr reports through termios.error
+    except termios.error:  # EIO once hung up; not an OSError
         return True
     return False
 

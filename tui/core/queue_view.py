@@ -511,17 +511,13 @@ class QueueView:
         if order is self._order:
             return
         self._order = order
-        if not self.is_filtered:
-            self._set_visible(self._full())
-            return
-        cached = self._recent.get(self._key())
-        if cached is not None:
-            self._set_visible(cached)
-        elif len(self._visible.rows) * 10 < len(self._rows):  # few rows: sort them
-            visible = self._visible.rows
+        visible = self._visible.rows
+        few = len(visible) * 10 < len(self._rows)
+        if self.is_filtered and few and self._key() not in self._recent:
+            # Sorting the few rows shown beats filtering every row again.
             self._remember(_orders(visible, _Columns.of(visible), (order,))[order])
         else:
-            self._remember(_matching(self._full(), self._tokens, self._channel))
+            self._refilter(self._full())
 
     def set_reveal(self, reveal: bool) -> None:
         """Show e-mail addresses and phone numbers unmasked (the rows do not change)."""

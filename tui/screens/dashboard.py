@@ -20,7 +20,7 @@ from tui.bindings import bindings
 from tui.core.board import Board
 from tui.core.inert import inert
 from tui.core.live import Live, LiveUpdate, Role
-from tui.core.queue_view import QueueRow, QueueView, SortOrder, build_board_rows
+from tui.core.queue_view import QueueRow, QueueView, build_board_rows
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
 from tui.widgets.channel_table import ChannelTable
@@ -318,9 +318,8 @@ class DashboardScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         box = self.query_one("#filter", QueueFilter)
-        if not event.value:
+        if not event.value:  # the view already has the empty text (see QueueFilter)
             box.display = False
-            self.view.set_filter("")
             self._apply_view()
         else:
             self._show_selected()
@@ -336,8 +335,7 @@ class DashboardScreen(Screen[None]):
         self._set_channel(nxt)
 
     def action_cycle_sort(self) -> None:
-        orders = list(SortOrder)
-        self.view.set_sort(orders[(orders.index(self.view.sort) + 1) % len(orders)])
+        self.view.set_sort(self.view.sort.next())
         self._apply_view()
 
     def action_toggle_reveal(self) -> None:
@@ -353,7 +351,6 @@ class DashboardScreen(Screen[None]):
 
     def action_clear_filters(self) -> None:
         box = self.query_one("#filter", QueueFilter)
-        box.value = ""
+        box.value = ""  # clears the view's text too (see QueueFilter)
         box.display = False
-        self.view.set_filter("")
         self._set_channel(None)
