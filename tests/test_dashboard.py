@@ -88,6 +88,10 @@ async def test_filter_narrows_and_escape_clears(tmp_path: Path) -> None:
         assert len(queue.view.visible) == len(narrowed), "Enter must keep the filter"
         await pilot.press("escape")
         assert len(queue.view.visible) == everyone
+        await pilot.press("slash", *"zzqx")  # matches nobody
+        assert queue.view.visible == []
+        preview = dashboard(pilot).query_one("#preview")
+        assert "No conversation matches the filter." in str(preview.body)  # type: ignore[attr-defined]
 
 
 async def test_a_filter_letter_narrows_the_queue_while_it_is_typed(tmp_path: Path) -> None:

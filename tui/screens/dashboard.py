@@ -211,9 +211,13 @@ class DashboardScreen(Screen[None]):
         preview = self.query_one("#preview", Preview)
         if row is None:
             self._preview_for = None
-            preview.show_placeholder(
-                "No one is waiting." if self.board is not None else "Reading the store…"
-            )
+            if self.board is None:
+                text = "Reading the store…"
+            elif self.view.is_filtered and self.view.rows:
+                text = "No conversation matches the filter."
+            else:
+                text = "No one is waiting."
+            preview.show_placeholder(text)
             return
         self._preview_for = row.item.conversation_id
         # Wait until the cursor rests: scrolling through the queue then costs one
