@@ -187,6 +187,27 @@ async def test_v1_store_upgraded_keeps_its_rows(tmp_path: Path) -> None:
         assert conn.execute("SELECT text FROM outbox_probe").fetchall() == [("semi;colon",)]
 
 
+async def test_v2_adds_an_empty_search_text_to_stored_conversations(tmp_path: Path) -> None:
+    """Migration 2 only adds the column: SQL cannot fold accents, so the store fills it
+    at the conversation's next fetch."""
+    db = tmp_path / "store.db"
+    async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
+        await store.sync_channels([channel("email")], {})
+    with raw(db) as conn:
+        conn.execute(
+            "INSERT INTO conversations (channel_id, external_id, subject,"
+            " first_customer_message_at, waiting_since, last_activity_at)"
+            " VALUES ('email', 'c1', 'Ordine', 1, 1, 1)"
+        )
+    async with await Store.open(db, migrations=MIGRATIONS[:2]):
+        pass
+    with raw(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("SELECT external_id, search_text FROM conversations").fetchall() == [
+            ("c1", None)
+        ]
+
+
 async def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     async with await Store.open(db, migrations=(*MIGRATIONS[:1], V2)):

@@ -101,7 +101,16 @@ CREATE TABLE polls (
 CREATE INDEX polls_channel_finished ON polls (channel_id, finished_at);
 """
 
-MIGRATIONS: tuple[Migration, ...] = ((1, _V1),)
+_V2 = """
+-- What the queue filter searches of a conversation's messages: the start of each of
+-- its last few messages, folded (case and accents removed, tui.core.folding) and
+-- bounded. Kept current by the store when messages arrive or change. NULL until
+-- the store computes it: SQL cannot fold accents, so a conversation stored before
+-- this version gets it at its next fetch (a waiting one is fetched on every poll).
+ALTER TABLE conversations ADD COLUMN search_text TEXT;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2))
 
 
 def latest(migrations: Sequence[Migration] = MIGRATIONS) -> int:
