@@ -34,8 +34,10 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
+# In parallel, one worker per core; files of one module stay on one worker (their
+# fixtures and real processes are set up once).
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

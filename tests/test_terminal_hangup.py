@@ -28,7 +28,8 @@ def _config(tmp_path: Path) -> Path:
 
 
 def _spawn(tmp_path: Path, shell: str) -> tuple[int, int]:
-    """Run ``shell`` (with $0 = python, $1 = config) as a session leader in a pty."""
+    """Run ``shell`` (with $0 = python, $1 = config, $2 = tmp_path) as a session leader
+    in a pty, in the repository's folder (which it must not write to)."""
     env = {
         **os.environ,
         "TERM": "xterm-256color",
@@ -41,7 +42,8 @@ def _spawn(tmp_path: Path, shell: str) -> tuple[int, int]:
     if pid == 0:  # the child: never returns
         try:
             os.chdir(ROOT)
-            os.execve("/bin/sh", ["sh", "-c", shell, sys.executable, str(_config(tmp_path))], env)
+            argv = ["sh", "-c", shell, sys.executable, str(_config(tmp_path)), str(tmp_path)]
+            os.execve("/bin/sh", argv, env)
         finally:
             os._exit(127)
     return pid, master
@@ -99,7 +101,7 @@ def test_leaves_when_the_terminal_vanishes_and_no_sighup_comes(tmp_path: Path) -
     # The shell leads the session and ignores SIGHUP, like a `make run` that
     # outlives its terminal: the kernel tells only the leader, so the dashboard
     # hears nothing and must notice by itself.
-    shell = 'trap \'\' HUP; "$0" -m tui.cli --config "$1"; echo "exit=$?" > exit.txt; sleep 30'
+    shell = 'trap \'\' HUP; "$0" -m tui.cli --config "$1"; echo "exit=$?" > "$2/exit.txt"; sleep 30'
     shell_pid, master = _spawn(tmp_path, shell)
     dashboard = 0
     try:
