@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import random
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
 from tui.core.board import Board, ChannelRow
+from tui.core.folding import search_text
 from tui.core.metrics import ChannelMetrics
 from tui.core.queue_view import (
     NO_SUBJECT,
@@ -37,8 +39,11 @@ def item(
     email: str | None = None,
     phone: str | None = None,
     subject: str = "Ordine",
+    messages: tuple[str, ...] = (),
 ) -> QueueItem:
-    return QueueItem(cid, channel, f"x{cid}", name, email, phone, subject, since, since)
+    return QueueItem(
+        cid, channel, f"x{cid}", name, email, phone, subject, since, since, search_text(messages)
+    )
 
 
 def rows_of(*items: QueueItem, now: float = NOW) -> PreparedRows:
@@ -211,6 +216,62 @@ def test_filter_matches_every_word_case_blind() -> None:
     assert len(view.visible) == 3
 
 
+def test_filter_is_blind_to_accents_and_case_both_ways() -> None:
+    rows = rows_of(
+        item(1, name="Niccolò Ferri", subject="Disponibilità taglia M?"),
+        item(2, name="Anna Citta", subject="articolo danneggiato"),
+        item(3, name="Jürgen Groß", subject="Lieferung nach CITTÀ, Hauptstraße 1"),
+        item(4, subject="ﬁnestra rotta"),  # a compatibility ligature
+    )
+    view = QueueView(rows)
+    for typed, expected in [
+        ("disponibilita", [1]),  # accented row, plain words
+        ("niccolo", [1]),
+        ("città", [2, 3]),  # accented words, plain row (2) and upper-case accented row (3)
+        ("ÀRTICOLO", [2]),
+        ("strasse", [3]),  # casefolding: ß is ss
+        ("jurgen gross", [3]),
+        ("finestra", [4]),
+        ("DISPONIBILITÀ TAGLIA", [1]),
+    ]:
+        view.set_filter(typed)
+        assert sorted(ids(view.visible)) == expected, typed
+        view.set_filter("")
+
+
+def test_filter_searches_the_start_of_the_last_messages() -> None:
+    rows = rows_of(
+        item(1, subject="Ordine 1042", messages=("Buongiorno", "Il pacco è arrivato ROTTO")),
+        item(2, subject="Ordine 1043", messages=("Posso pagare alla consegna?",)),
+        item(
+            3,
+            subject="Reso",
+            messages=("Vecchia domanda sul reso", "Grazie", "Ancora nulla", "Sollecito"),
+        ),
+        item(4, subject="Fattura", messages=("Salve, " + "ancora " * 60 + "nascosto",)),
+    )
+    view = QueueView(rows)
+    for typed, expected in [
+        ("rotto", [1]),  # only in a message
+        ("pacco ordine", [1]),  # words in a message and in the subject
+        ("arrivato", [1]),  # the accent of "è" is no part of the word anyway
+        ("consegna", [2]),
+        ("sollecito grazie", [3]),  # the last three messages
+        ("vecchia", []),  # only in a fourth-last message: not searched
+        ("nascosto", []),  # past the start of a long message: not searched
+        ("salve", [4]),
+    ]:
+        view.set_filter(typed)
+        assert sorted(ids(view.visible)) == expected, typed
+        view.set_filter("")
+
+
+def test_search_text_is_folded_bounded_and_of_the_last_messages() -> None:
+    text = search_text(["Primo", "Perché?\n\n  Non è   ARRIVATO", "Straße", "x" * 1000])
+    assert text.split("\n") == ["perche? non e arrivato", "strasse", "x" * 160]
+    assert search_text([]) == ""
+
+
 def test_channel_filter_and_text_together() -> None:
     rows = rows_of(
         item(1, "mail", subject="Ordine"),
@@ -267,17 +328,30 @@ def _reference(rows: list[QueueRow], order: SortOrder, text: str, channel: str |
         ),
         SortOrder.NEWEST: lambda r: (-r.item.waiting_since, -r.conversation_id),
     }
-    words = text.casefold().split()
+    words = _reference_fold(text).split()
+
+    def haystack(r: QueueRow) -> str:
+        i = r.item
+        fields = (r.channel_label, i.customer_name or "", i.customer_email or "", i.subject)
+        return "\n".join(map(_reference_fold, fields)) + "\n" + i.search_text
+
     return [
         r.conversation_id
         for r in sorted(rows, key=keys[order])
-        if (channel is None or r.channel_id == channel) and all(w in r.haystack for w in words)
+        if (channel is None or r.channel_id == channel) and all(w in haystack(r) for w in words)
     ]
 
 
+def _reference_fold(text: str) -> str:
+    """Casefolded, NFKD, no combining marks: written the slow, obvious way."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _random_rows(rnd: random.Random, count: int) -> PreparedRows:
-    names = ["Maria Rossi", "Luca Bianchi", "Giulia Verdi", "Sara Russo", None]
+    names = ["Maria Rossi", "Luca Bianchi", "Niccolò Verdi", "SARA RUSSÒ", None]
     subjects = ["Ordine non arrivato", "Fattura errata", "Reso prodotto", "Cambio taglia", "Orari"]
+    messages = ["", "Disponibilità?", "È arrivato rotto", "Città sbagliata", "Fattura già pagata"]
     items = [
         item(
             cid,
@@ -286,6 +360,7 @@ def _random_rows(rnd: random.Random, count: int) -> PreparedRows:
             name=rnd.choice(names),
             email=rnd.choice([None, f"cliente{cid}@example.it"]),
             subject=f"{rnd.choice(subjects)} {rnd.randint(1, 99)}",
+            messages=tuple(rnd.sample(messages, rnd.randint(0, 2))),
         )
         for cid in rnd.sample(range(1, 10 * count), count)
     ]
@@ -298,7 +373,7 @@ def test_incremental_filtering_matches_brute_force() -> None:
     rows = _random_rows(rnd, 600)
     view = QueueView(rows)
     text = ""
-    alphabet = "ordinetafrsu 1"
+    alphabet = "ordinetafrsuàò 1"
     for step in range(600):
         action = rnd.random()
         if action < 0.55:
@@ -306,7 +381,7 @@ def test_incremental_filtering_matches_brute_force() -> None:
         elif action < 0.75:
             text = text[:-1]
         elif action < 0.82:
-            text = rnd.choice(["", "ord", "maria", "fattura 1", "cliente1"])
+            text = rnd.choice(["", "ord", "maria", "fattura 1", "cliente1", "citta", "RUSSO"])
         elif action < 0.9:
             view.set_channel(rnd.choice([None, None, *LABELS]))
         else:

@@ -156,8 +156,10 @@ async def test_store_uses_its_indexes_for_the_hot_queries(tmp_path: Path) -> Non
 
 # ---------------------------------------------------------------------- migrations
 
-V2 = (
-    2,
+# A migration after the real ones, to test the mechanism on the current schema.
+NEXT = latest(MIGRATIONS) + 1
+PROBE = (
+    NEXT,
     """
     ALTER TABLE conversations ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE outbox_probe (id INTEGER PRIMARY KEY, text TEXT NOT NULL);
@@ -166,56 +168,74 @@ V2 = (
 )
 
 
-async def test_v1_store_upgraded_keeps_its_rows(tmp_path: Path) -> None:
-    db = tmp_path / "store.db"
-    async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
-        await store.sync_channels([channel("email")], {})
-        await store.apply_fetch(
-            "email", state(conversation("c1", messages=[message("ciao", 1)])), T0 + 10
-        )
-        before = await store.waiting()
-    with raw(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-
-    async with await Store.open(db, migrations=(*MIGRATIONS[:1], V2)) as store:
-        assert await store.waiting() == before
-        assert [m.text for m in await store.messages(before[0].conversation_id)] == ["ciao"]
-        assert [c.id for c in await store.channels()] == ["email"]
-    with raw(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert conn.execute("SELECT priority FROM conversations").fetchall() == [(0,)]
-        assert conn.execute("SELECT text FROM outbox_probe").fetchall() == [("semi;colon",)]
-
-
-async def test_v2_adds_an_empty_search_text_to_stored_conversations(tmp_path: Path) -> None:
-    """Migration 2 only adds the column: SQL cannot fold accents, so the store fills it
-    at the conversation's next fetch."""
-    db = tmp_path / "store.db"
+async def v1_store(db: Path) -> None:
+    """A store of schema 1 with one waiting conversation and its message, as written
+    before schema 2 (the current code writes columns schema 1 lacks)."""
     async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
         await store.sync_channels([channel("email")], {})
     with raw(db) as conn:
         conn.execute(
-            "INSERT INTO conversations (channel_id, external_id, subject,"
+            "INSERT INTO conversations (id, channel_id, external_id, customer_name, subject,"
             " first_customer_message_at, waiting_since, last_activity_at)"
-            " VALUES ('email', 'c1', 'Ordine', 1, 1, 1)"
+            " VALUES (1, 'email', 'c1', 'Maria Rossi', 'Disponibilità', ?1, ?1, ?1)",
+            (T0 + 1,),
         )
-    async with await Store.open(db, migrations=MIGRATIONS[:2]):
-        pass
-    with raw(db) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
-        assert conn.execute("SELECT external_id, search_text FROM conversations").fetchall() == [
-            ("c1", None)
+        conn.execute(
+            "INSERT INTO messages (conversation_id, key, author, sent_at, text)"
+            " VALUES (1, 'id:m1', 'customer', ?, 'È ancora disponibile in CITTÀ?')",
+            (T0 + 1,),
+        )
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+async def test_v1_store_upgraded_keeps_its_rows(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    await v1_store(db)
+    async with await Store.open(db, migrations=(*MIGRATIONS, PROBE)) as store:
+        (item,) = await store.waiting()
+        assert (item.external_id, item.customer_name, item.subject, item.waiting_since) == (
+            "c1",
+            "Maria Rossi",
+            "Disponibilità",
+            T0 + 1,
+        )
+        assert [m.text for m in await store.messages(item.conversation_id)] == [
+            "È ancora disponibile in CITTÀ?"
         ]
+        assert [c.id for c in await store.channels()] == ["email"]
+    with raw(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == NEXT
+        assert conn.execute("SELECT priority FROM conversations").fetchall() == [(0,)]
+        assert conn.execute("SELECT text FROM outbox_probe").fetchall() == [("semi;colon",)]
+
+
+async def test_a_conversation_stored_before_v2_gets_its_search_text_at_its_next_fetch(
+    tmp_path: Path,
+) -> None:
+    """Migration 2 only adds the column (SQL cannot fold accents): the next fetch of
+    the conversation fills it from the stored messages, even a fetch without them."""
+    db = tmp_path / "store.db"
+    await v1_store(db)
+    async with await Store.open(db) as store:
+        with raw(db) as conn:
+            assert conn.execute("SELECT search_text FROM conversations").fetchall() == [(None,)]
+        (before,) = await store.waiting()
+        assert before.search_text == ""
+        fetched = conversation("c1", first=1, waiting=1, subject="Disponibilità")
+        await store.apply_fetch("email", state(fetched), T0 + 30)
+        (after,) = await store.waiting()
+    assert after.search_text == "e ancora disponibile in citta?"
 
 
 async def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
-    async with await Store.open(db, migrations=(*MIGRATIONS[:1], V2)):
+    async with await Store.open(db, migrations=(*MIGRATIONS, PROBE)):
         pass
     with pytest.raises(StoreError) as info:
-        await Store.open(db, migrations=MIGRATIONS[:1])
+        await Store.open(db)
     assert str(info.value) == (
-        f"the store at {db} was written by a newer sportello (schema 2); this version knows up to 1"
+        f"the store at {db} was written by a newer sportello (schema {NEXT});"
+        f" this version knows up to {NEXT - 1}"
     )
 
 
@@ -517,7 +537,57 @@ async def test_an_unchanged_queue_rewrites_no_rows(tmp_path: Path) -> None:
         await store.apply_fetch("email", state(*queue[:7], changed, *queue[8:]), T0 + 60)
         with raw(db) as conn:
             rewrites = sorted(r[0] for r in conn.execute("SELECT what FROM rewrites"))
-    assert rewrites == ["conversation", "message"]  # c7's subject, m7's text
+    # c7's subject, then its search text (m7's text changed); m7's text
+    assert rewrites == ["conversation", "conversation", "message"]
+
+
+async def test_search_text_is_the_start_of_the_last_messages_folded(tmp_path: Path) -> None:
+    long = "Buongiorno, " + "molto " * 100 + "FINE"
+    thread = [
+        message("Vecchio messaggio dimenticato", 1, external_id="m1"),
+        message("Dov'è il mio ORDINE?", 2, external_id="m2"),
+        message("Spedito ieri,\n\n   arriverà   domani", 3, author=Author.BUSINESS),
+        message(long, 4, external_id="m4"),
+    ]
+    async with await open_store(tmp_path / "store.db") as store:
+        await store.apply_fetch("email", state(conversation("c1", messages=thread)), T0)
+        (item,) = await store.waiting()
+    expected_long = ("buongiorno, " + "molto " * 100)[:160]
+    assert item.search_text == (
+        f"dov'e il mio ordine?\nspedito ieri, arrivera domani\n{expected_long}"
+    )
+    assert "vecchio" not in item.search_text  # beyond the last three
+
+
+async def test_a_new_message_updates_the_search_text_of_its_conversation_only(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "store.db"
+    queue = [
+        conversation(f"c{i}", waiting=i, messages=[message(f"Ordine {i}", i, external_id=f"m{i}")])
+        for i in range(50)
+    ]
+    async with await open_store(db) as store:
+        await store.apply_fetch("email", state(*queue), T0)
+        with raw(db) as conn:
+            conn.executescript(
+                """
+                CREATE TABLE rewrites (external_id TEXT);
+                CREATE TRIGGER c_rewrites AFTER UPDATE ON conversations
+                    BEGIN INSERT INTO rewrites VALUES (new.external_id); END;
+                """
+            )
+        reply = message("Disponibilità confermata", 60, author=Author.BUSINESS, external_id="r3")
+        answered = conversation(
+            "c3", waiting=None, first_response=60, messages=[*queue[3].messages, reply]
+        )
+        await store.apply_fetch("email", state(*queue[:3], answered, *queue[4:]), T0 + 60)
+        with raw(db) as conn:
+            rewritten = {r[0] for r in conn.execute("SELECT external_id FROM rewrites")}
+            texts = dict(conn.execute("SELECT external_id, search_text FROM conversations"))
+    assert rewritten == {"c3"}
+    assert texts["c3"] == "ordine 3\ndisponibilita confermata"
+    assert texts["c4"] == "ordine 4"
 
 
 async def test_any_external_id_round_trips(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from itertools import compress, repeat
 from operator import attrgetter, contains, eq, indexOf, sub
 from typing import TYPE_CHECKING, NamedTuple
 
+from tui.core.folding import fold
 from tui.core.inert import inert
 from tui.core.masking import customer_label, mask_in_text
 from tui.core.records import QueueItem
@@ -60,7 +61,9 @@ class QueueRow(NamedTuple):
     wait_s: float
     gap_s: float  # wait - expectation; positive: behind
     expect_s: float
-    haystack: str  # casefolded: channel, name, e-mail, phone (also digits only), subject
+    # Folded (tui.core.folding): channel, name, e-mail, phone (also digits only),
+    # subject, and the start of the last messages (the item's search text).
+    haystack: str
 
     @property
     def conversation_id(self) -> int:
@@ -247,6 +250,7 @@ def build_rows(
         channel_id: inert(labels.get(channel_id, channel_id), 40)
         for channel_id in set(map(_ITEM_CHANNEL, items))
     }
+    folded_labels = {channel_id: fold(label) for channel_id, label in clean_labels.items()}
     rows: list[QueueRow] = []
     hays: list[str] = []
     chans: list[str] = []
@@ -263,10 +267,12 @@ def build_rows(
             phone = item.customer_phone
             if phone:
                 phone = f"{phone} {phone.translate(_PHONE_SEPARATORS)}"
-            haystack = (
-                f"{label}\n{item.customer_name or ''}\n{item.customer_email or ''}\n"
-                f"{phone or ''}\n{subject}"
-            ).casefold()
+            fields = (
+                f"{item.customer_name or ''}\n{item.customer_email or ''}\n{phone or ''}\n{subject}"
+            )
+            # fold() in line for the common case: ASCII text is only lower-cased.
+            fields = fields.lower() if fields.isascii() else fold(fields)
+            haystack = f"{folded_labels[channel_id]}\n{fields}\n{item.search_text}"
             rows.append(_new_row((item, label, clean_waits[i], gaps[i], expects[i], haystack)))
             hays.append(haystack)
             chans.append(channel_id)
@@ -342,7 +348,8 @@ def _orders(
 
 
 def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(text.casefold().split())
+    """The words of a filter text, folded as the haystacks are."""
+    return tuple(fold(text).split())
 
 
 def _matching(source: _Slice, tokens: tuple[str, ...], channel: str | None) -> _Slice:
@@ -482,11 +489,16 @@ class QueueView:
         self._refilter(self._full())
 
     def set_filter(self, text: str) -> None:
-        """Keep rows whose channel, customer or subject contain every word of ``text``.
+        """Keep rows whose channel, customer, subject or last messages contain every
+        word of ``text``.
 
-        Case-insensitive. E-mail addresses and phone numbers are searched
-        unmasked (a phone's digits alone too): the owner may search for what
-        the screen hides, and a match reveals nothing.
+        Case- and accent-insensitive (``citta`` finds ``CITTÀ``, ``strasse``
+        finds ``Straße``): the words and the rows are folded alike
+        (:func:`tui.core.folding.fold`). Of the messages, the start of the last
+        few is searched (:data:`tui.core.folding.SEARCH_MESSAGES`). E-mail
+        addresses and phone numbers are searched unmasked (a phone's digits
+        alone too): the owner may search for what the screen hides, and a match
+        reveals nothing (nor does one in a message: the queue lists no message text).
         """
         if text == self._filter_text:
             return

@@ -49,6 +49,9 @@ class QueueItem:
     subject: str
     first_customer_message_at: float
     waiting_since: float
+    # The start of the last messages, folded (tui.core.folding.search_text): what the
+    # filter searches of them. Empty until the store has computed it.
+    search_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)

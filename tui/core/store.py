@@ -54,6 +54,7 @@ from typing import Any, Self, cast
 import aiosqlite
 
 from adapters.models import ChannelState, Message
+from tui.core.folding import SEARCH_MESSAGES, SEARCH_READ_CHARS, search_text
 from tui.core.migrations import APPLICATION_ID, MIGRATIONS, Migration, check, latest, statements
 from tui.core.records import (
     ChannelRecord,
@@ -135,6 +136,8 @@ class Store:
                 raise StoreError(f"cannot open the store at {store_path}: WAL mode is unavailable")
             await writer.execute("PRAGMA synchronous = FULL")
             await _migrate(writer, store_path, migrations)
+            for statement in _SEARCH_STALE:
+                await writer.execute(statement)
             _private_sidecars(store_path)
             reader = await _connect(f"{uri}?mode=ro")
             await _configure(reader, busy_timeout)
@@ -231,6 +234,10 @@ class Store:
         absent now leave the queue (``waiting_since`` NULL, ``left_queue_at`` =
         ``fetched_at``). Rows that did not change are not rewritten.
 
+        A conversation whose messages changed (or that has no search text yet) gets
+        its ``search_text`` recomputed from its last stored messages
+        (:func:`tui.core.folding.search_text`): what the queue filter searches of them.
+
         Then the channel's on-hold figures are saved and a queue snapshot is
         appended: on a channel with ``on_hold`` (a phone queue) the callers on
         hold and the start of the longest hold, else the waiting conversations
@@ -307,6 +314,15 @@ class Store:
                         for row in messages.get(external_id, ())
                     ),
                 )
+            await conn.execute(
+                # Stored before schema 2 (or without messages yet): compute it now.
+                "INSERT OR IGNORE INTO temp.search_stale (conversation_id)"
+                " SELECT c.id FROM temp.fetched AS f CROSS JOIN conversations AS c"
+                " WHERE c.channel_id = ? AND c.external_id = f.external_id"
+                " AND c.search_text IS NULL",
+                (channel_id,),
+            )
+            await _refresh_search_text(conn)
             if state.complete:
                 await conn.execute(
                     "UPDATE conversations SET waiting_since = NULL, left_queue_at = ?"
@@ -604,8 +620,8 @@ class Store:
 
 _WAITING = (
     "SELECT id, channel_id, external_id, customer_name, customer_email, customer_phone,"
-    " subject, first_customer_message_at, waiting_since FROM conversations"
-    " WHERE waiting_since IS NOT NULL"
+    " subject, first_customer_message_at, waiting_since, coalesce(search_text, '')"
+    " FROM conversations WHERE waiting_since IS NOT NULL"
 )
 _WAITING_ORDER = " ORDER BY waiting_since, id"
 
@@ -652,6 +668,33 @@ WHERE (
 )
 """
 
+# Conversations whose search text is out of date: a message of theirs was inserted
+# or changed through this connection (the upserts skip unchanged messages, so an
+# unchanged conversation is never marked). Temp: of this connection, never in the file.
+_SEARCH_STALE = (
+    "CREATE TEMP TABLE IF NOT EXISTS search_stale (conversation_id INTEGER PRIMARY KEY)",
+    # NOT EXISTS rather than OR IGNORE: the upsert's conflict clause would override
+    # the trigger's.
+    "CREATE TEMP TRIGGER IF NOT EXISTS search_stale_insert AFTER INSERT ON main.messages"
+    " BEGIN INSERT INTO search_stale SELECT new.conversation_id WHERE NOT EXISTS"
+    " (SELECT 1 FROM search_stale WHERE conversation_id = new.conversation_id); END",
+    "CREATE TEMP TRIGGER IF NOT EXISTS search_stale_update AFTER UPDATE ON main.messages"
+    " BEGIN INSERT INTO search_stale SELECT new.conversation_id WHERE NOT EXISTS"
+    " (SELECT 1 FROM search_stale WHERE conversation_id = new.conversation_id); END",
+)
+
+# The last messages of the stale conversations, oldest first, each cut to what
+# search_text() reads of it.
+_STALE_LAST_MESSAGES = """
+SELECT conversation_id, text FROM (
+    SELECT m.conversation_id, substr(m.text, 1, ?1) AS text, m.sent_at, m.id,
+        row_number() OVER (
+            PARTITION BY m.conversation_id ORDER BY m.sent_at DESC, m.id DESC
+        ) AS rank
+    FROM temp.search_stale AS s CROSS JOIN messages AS m ON m.conversation_id = s.conversation_id
+) WHERE rank <= ?2 ORDER BY conversation_id, sent_at, id
+"""
+
 _UPSERT_MESSAGE = """
 INSERT INTO messages (conversation_id, key, author, author_name, sent_at, text)
 VALUES (?, ?, ?, ?, ?, ?)
@@ -692,6 +735,27 @@ def _message_row(message: Message) -> Row:
         _ts(message.sent_at),
         _text(message.text, TEXT_MAX),
     )
+
+
+async def _refresh_search_text(conn: aiosqlite.Connection) -> None:
+    """Recompute the search text of the conversations marked stale, then unmark them.
+
+    Inside the caller's transaction. A conversation whose text comes out the same
+    is not rewritten.
+    """
+    stale = await _fetchall(conn, "SELECT conversation_id FROM temp.search_stale")
+    if not stale:
+        return
+    texts: dict[int, list[str]] = {conversation_id: [] for (conversation_id,) in stale}
+    for conversation_id, text in await _fetchall(
+        conn, _STALE_LAST_MESSAGES, (SEARCH_READ_CHARS, SEARCH_MESSAGES)
+    ):
+        texts[conversation_id].append(text)
+    await conn.executemany(
+        "UPDATE conversations SET search_text = ?1 WHERE id = ?2 AND search_text IS NOT ?1",
+        [(search_text(parts), conversation_id) for conversation_id, parts in texts.items()],
+    )
+    await conn.execute("DELETE FROM temp.search_stale")
 
 
 def _ts(value: datetime) -> float:
