@@ -246,3 +246,71 @@ async def test_run_stops_even_when_an_adapter_swallows_the_cancellation(tmp_path
         await collector.aclose()
     assert stopped, "the collector kept polling after it was cancelled"
     assert task.cancelled()
+
+
+async def test_a_store_failure_is_the_stores_not_the_channels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk must not turn every channel red "because of the channel"."""
+    from tui.core.store import StoreError
+
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, {"good": "good"})
+        real_apply = store.apply_fetch
+
+        async def full_disk(*args: object, **kw: object) -> int:
+            raise StoreError(f"the store at {store.path}: saving a fetch failed: disk is full")
+
+        monkeypatch.setattr(store, "apply_fetch", full_disk)
+        health = await collector.poll_once()
+        assert health["good"] is Health.UNKNOWN, "the channel was blamed for the store"
+        assert collector.runs["good"].failures == 0
+        assert collector.store_error is not None and "disk is full" in collector.store_error
+        record = (await store.channels())[0]
+        assert record.health is Health.UNKNOWN and record.last_error is None
+
+        monkeypatch.setattr(store, "apply_fetch", real_apply)
+        health = await collector.poll_once()
+        assert health["good"] is Health.OK
+        assert collector.store_error is None
+
+
+async def test_the_collector_records_itself_and_serves_poll_requests(tmp_path: Path) -> None:
+    """A viewer's F5 reaches the collector through the store, within a second or so."""
+    async with await Store.open(tmp_path / "s.db") as store:
+        config = make_config(store.path, {"good": "good"})
+        config = replace(
+            config,
+            channels=tuple(replace(c, poll_interval=timedelta(hours=1)) for c in config.channels),
+        )
+        collector = Collector(config, store, loader=load_fake, resolver=resolve_plain)
+        GoodAdapter.polls = 0
+        task = asyncio.create_task(collector.run())
+        try:
+            for _ in range(100):
+                if GoodAdapter.polls >= 1 and await store.collector() is not None:
+                    break
+                await asyncio.sleep(0.02)
+            info = await store.collector()
+            assert info is not None and not info.paused
+            assert set(info.channels) == {"good"}
+            polls = GoodAdapter.polls
+            await store.request("poll", 0.0, "viewer@shop")
+            for _ in range(150):  # hourly interval: only the request can poll it again
+                if GoodAdapter.polls > polls:
+                    break
+                await asyncio.sleep(0.02)
+            assert GoodAdapter.polls > polls, "the request was not served"
+            collector.pause()
+            for _ in range(150):
+                info = await store.collector()
+                if info is not None and info.paused:
+                    break
+                await asyncio.sleep(0.02)
+            assert info is not None and info.paused, "the pause was not recorded"
+        finally:
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await collector.aclose()
+        assert await store.collector() is None, "a stopped collector is still recorded"

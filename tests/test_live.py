@@ -175,3 +175,96 @@ async def test_the_collector_stops_before_the_store_closes(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert seen_at_close == [True], "the store closed while the collector still ran"
+
+
+async def test_a_viewer_says_who_collects_and_when_the_data_goes_stale(tmp_path: Path) -> None:
+    from tui.core.polling_status import CollectorInfo, channel_digests
+
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        await store.apply_fetch("a", state(1), START.timestamp())
+        await store.record_poll(
+            PollOutcome("a", START.timestamp(), START.timestamp(), True, None, 1), Health.OK
+        )
+        info = CollectorInfo(
+            "anna", "shop", 1, START.timestamp() - 60, False, channel_digests(config)
+        )
+        await store.set_collector(info)
+    clock = Clock()
+    updates: list[LiveUpdate[int]] = []
+    live: Live[int] = Live(
+        config, updates.append, lambda board: 0, clock=clock, collect=False, check_s=0.05
+    )
+    task = asyncio.create_task(live.run())
+    try:
+        await run_until(live, updates, 2)  # type: ignore[arg-type]
+        assert updates[-1].status.text == "● live · anna@shop since 10:59"  # Rome time
+        # Nobody polls any more: a few intervals (0.05 s here) later it is stale.
+        clock.now = START + timedelta(minutes=4)
+        live.refresh_now()
+        await run_until(live, updates, 3)  # type: ignore[arg-type]
+        assert updates[-1].status.text.startswith("● stale · last poll 4m")
+        assert updates[-1].status.stale
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_paused_viewer_applies_no_other_process_writes(tmp_path: Path) -> None:
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        await store.apply_fetch("a", state(2), START.timestamp())
+    clock = Clock()
+    updates: list[LiveUpdate[int]] = []
+    live: Live[int] = Live(
+        config, updates.append, lambda board: 0, clock=clock, collect=False, check_s=0.05
+    )
+    task = asyncio.create_task(live.run())
+    try:
+        await run_until(live, updates, 2)  # type: ignore[arg-type]
+        live.set_paused(True)
+        await run_until(live, updates, 3)  # type: ignore[arg-type]
+        assert updates[-1].paused and updates[-1].status.text == "❚❚ paused (this screen)"
+        count = len(updates)
+        async with await Store.open(config.store_path) as other:  # another process writes
+            await other.apply_fetch("a", state(5), START.timestamp())
+        await asyncio.sleep(0.5)
+        assert all(len(u.board.queue) == 2 for u in updates[count - 1 :]), "applied while paused"
+        live.set_paused(False)
+        for _ in range(100):
+            if len(updates[-1].board.queue) == 5:
+                break
+            await asyncio.sleep(0.02)
+        assert len(updates[-1].board.queue) == 5 and not updates[-1].paused
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path: Path) -> None:
+    from tui.core.live import Refresh
+
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+    updates: list[LiveUpdate[int]] = []
+    live: Live[int] = Live(config, updates.append, lambda board: 0, clock=Clock(), collect=False)
+    task = asyncio.create_task(live.run())
+    try:
+        await run_until(live, updates, 1)  # type: ignore[arg-type]
+        assert live.refresh_now() is Refresh.ASKED
+        assert live.store is not None
+        for _ in range(100):
+            if await live.store.last_request_id() > 0:
+                break
+            await asyncio.sleep(0.02)
+        requests = await live.store.requests_after(0)
+        assert [r.kind for r in requests] == ["poll"]
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,7 @@ from tui.core import migrations
 from tui.core.migrations import APPLICATION_ID, MIGRATIONS, latest, statements
 from tui.core.records import Health, PollOutcome
 from tui.core.store import (
+    CHECKPOINT_EVERY,
     FIELD_MAX,
     HISTORY_S,
     POLLS_S,
@@ -830,6 +831,33 @@ async def test_a_failed_write_rolls_back_and_names_no_customer_text(tmp_path: Pa
         assert await store.apply_fetch("email", state(conversation("c1")), T0) == 1
 
 
+# ---------------------------------------------------------------------- durability vs latency
+
+
+async def test_no_commit_waits_for_the_disk(tmp_path: Path) -> None:
+    """synchronous=NORMAL and no checkpoint inside a commit: an fsync of a busy disk
+    (seconds, on a shared server) is never on the path of a write."""
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        assert store._writer is not None
+        sync = await store._writer.execute_fetchall("PRAGMA synchronous")
+        auto = await store._writer.execute_fetchall("PRAGMA wal_autocheckpoint")
+        assert list(sync) == [(1,)], "synchronous is not NORMAL: every commit fsyncs"
+        assert list(auto) == [(0,)], "commits checkpoint the WAL (and fsync) themselves"
+        for number in range(CHECKPOINT_EVERY + 5):
+            await store.record_poll(
+                PollOutcome("email", T0 + number, T0 + number, True, None, 0), Health.OK
+            )
+        for _ in range(100):
+            if store._checkpoint_task is None and store._checkpointer is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert store._checkpointer is not None, "the WAL was never checkpointed"
+    with raw(db) as conn:  # everything is there after close
+        count = conn.execute("SELECT count(*) FROM polls").fetchone()[0]
+    assert count == CHECKPOINT_EVERY + 5
+
+
 # ---------------------------------------------------------------------- other processes
 
 
@@ -862,27 +890,39 @@ async def _finish(process: asyncio.subprocess.Process, seconds: float) -> dict[s
     return result
 
 
+MAX_COMMIT_S = 1.0
+"""The longest a write may take while other processes read and write the store."""
+
+
 async def test_two_processes_read_consistently_while_this_one_writes(tmp_path: Path) -> None:
-    """Two reader processes see whole generations, in order, and never "database is locked"."""
+    """Two reader processes see whole generations, in order, and never "database is
+    locked"; meanwhile another process writes too, and no write here waits long."""
     db = tmp_path / "store.db"
     async with await open_store(db) as store:
         await store.apply_fetch("email", generation(0), T0)
         readers = [await _start("read", str(db), "60", "15") for _ in range(2)]
+        writer = await _start("write", str(db), "200")
+        latencies: list[float] = []
         try:
             number = 0
             deadline = time.monotonic() + 90
             while any(r.returncode is None for r in readers) and time.monotonic() < deadline:
                 number += 1
+                started = time.monotonic()
                 waiting = await store.apply_fetch("email", generation(number), T0 + number)
                 assert waiting == GENERATION_SIZE
                 await store.record_poll(
                     PollOutcome("email", T0 + number, T0 + number, True, None, waiting),
                     Health.OK,
                 )
+                latencies.append(time.monotonic() - started)
                 await asyncio.sleep(0.01)
             results = [await _finish(r, 30) for r in readers]
+            written = await _finish(writer, 60)
         finally:
-            await _kill(*readers)
+            await _kill(*readers, writer)
+    assert written["error_count"] == 0, written["errors"]
+    assert max(latencies) < MAX_COMMIT_S, f"a write took {max(latencies):.2f} s"
     for result in results:
         assert result["error_count"] == 0, result["errors"]
         assert result["torn"] == 0
@@ -977,3 +1017,19 @@ async def test_a_write_cancelled_at_any_step_leaves_the_store_writable(tmp_path:
             outside.execute("ROLLBACK")
         finally:
             outside.close()
+
+
+async def test_a_customer_known_only_by_a_handle_is_named_by_it(tmp_path: Path) -> None:
+    from adapters import Conversation, Customer
+    from tui.core.queue_view import build_rows
+
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        at = datetime.fromtimestamp(T0 - 60, UTC)
+        handled = Conversation("t1", Customer(handle="@maria_r"), "Ciao", at, at)
+        await store.apply_fetch("email", state(handled), T0)
+        (item,) = await store.waiting()
+    assert item.customer_handle == "@maria_r"
+    (row,) = build_rows([item], {"email": "Email"}, [60.0], {"email": 0.0})
+    assert row.customer_text() == "@maria_r"
+    assert "@maria_r" in row.haystack

@@ -29,11 +29,12 @@ from adapters.base import Clock
 from adapters.registry import AdapterLoadError
 from adapters.registry import load as load_adapter
 from tui.core.inert import inert
+from tui.core.polling_status import CollectorInfo, channel_digests, this_process
 from tui.core.records import Health, PollOutcome
 from tui.core.secrets import SecretError, resolve_options
 from tui.core.settings import Channel, Config
 from tui.core.state_check import check_state
-from tui.core.store import Store
+from tui.core.store import Store, StoreError
 from tui.core.waits import event_or_timeout
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 DOWN_AFTER = 5  # failures in a row before a channel is called down
 BACKOFF_CAP_S = 15 * 60.0
 PRUNE_EVERY_S = 3600.0
+REQUESTS_EVERY_S = 1.0  # how soon a poll asked for by another process starts
 ERROR_LIMIT = 300
 
 # Errors that retrying will not fix until someone changes something.
@@ -118,6 +120,12 @@ class Collector:
         self._resume = asyncio.Event()
         self._resume.set()
         self._started = False
+        self._pause_changed = asyncio.Event()
+        self._recorded: int | None = None  # our pid, once the store knows us as collector
+        self.store_error: str | None = None
+        """The store's last failure (a full disk, a locked file), ``None`` once a write
+        succeeds again. It is the store's problem, not the channels': their health
+        is left as it was."""
 
     # -- life cycle ---------------------------------------------------------
 
@@ -150,7 +158,14 @@ class Collector:
         return str(getattr(run.adapter, "channel_kind", cls.kind))
 
     async def aclose(self) -> None:
-        """Close every adapter; an adapter that fails to close is only logged."""
+        """Close every adapter (one that fails to close is only logged), and tell the
+        store that this process no longer collects."""
+        if self._recorded is not None:
+            pid, self._recorded = self._recorded, None
+            try:
+                await self.store.clear_collector(pid)
+            except Exception as exc:
+                log.warning("could not record the end of collecting: %s", exc)
         for run in self.runs.values():
             if run.adapter is None:
                 continue
@@ -182,7 +197,6 @@ class Collector:
                 async with asyncio.timeout(channel.timeout.total_seconds()):
                     state = await run.adapter.fetch()
                 state = check_state(state)
-                count = await self.store.apply_fetch(channel.id, state, self.clock().timestamp())
             except TimeoutError:
                 error = f"no answer within {_seconds(channel.timeout)}"
             except RateLimited as exc:
@@ -198,6 +212,16 @@ class Collector:
             except Exception as exc:  # an adapter bug must not stop the collector
                 error = f"unexpected {type(exc).__name__}: {exc}"
                 log.debug("channel %s raised", channel.id, exc_info=True)
+            else:
+                try:
+                    count = await self.store.apply_fetch(
+                        channel.id, state, self.clock().timestamp()
+                    )
+                except StoreError as exc:
+                    # The channel answered; the store could not keep it. Nothing
+                    # is recorded against the channel (that write would fail too).
+                    self._store_failed(channel.id, exc)
+                    return None
         finished = self.clock().timestamp()
         if error is None:
             run.failures = 0
@@ -221,11 +245,26 @@ class Collector:
         )
         try:
             await self.store.record_poll(outcome, run.health)
-        except Exception as exc:
-            log.error("channel %s: could not record the poll: %s", channel.id, exc)
+        except StoreError as exc:
+            self._store_failed(channel.id, exc)
+        else:
+            self._store_ok()
         if self._on_change is not None:
             self._on_change(channel.id)
         return retry_after
+
+    def _store_failed(self, channel_id: str, exc: StoreError) -> None:
+        message = inert(str(exc), limit=ERROR_LIMIT)
+        if message != self.store_error:
+            log.error("the store failed while saving channel %s: %s", channel_id, message)
+        self.store_error = message
+        if self._on_change is not None:
+            self._on_change(channel_id)
+
+    def _store_ok(self) -> None:
+        if self.store_error is not None:
+            log.warning("the store works again")
+            self.store_error = None
 
     async def poll_once(self) -> dict[str, Health]:
         """Poll every channel once, concurrently; the health of each afterwards."""
@@ -242,6 +281,7 @@ class Collector:
         """
         await self.start()
         now = self.clock().timestamp()
+        await self._record_collector(now)
         last_ok = {r.id: r.last_ok_at for r in await self.store.channels()}
         async with asyncio.TaskGroup() as group:
             for run in self.runs.values():
@@ -252,6 +292,39 @@ class Collector:
                     self._loop(run, min(first, interval)), name=f"poll:{run.channel.id}"
                 )
             group.create_task(self._prune_loop(), name="prune")
+            group.create_task(self._requests_loop(), name="requests")
+
+    async def _record_collector(self, now: float) -> None:
+        user, host, pid = this_process()
+        info = CollectorInfo(user, host, pid, now, self.paused, channel_digests(self.config))
+        try:
+            await self.store.set_collector(info)
+        except StoreError as exc:  # the screen still works; viewers say less
+            self._store_failed("(all)", exc)
+            return
+        self._recorded = pid
+
+    async def _requests_loop(self) -> None:
+        """Serve what other processes ask (a poll now); record pauses."""
+        try:
+            seen = await self.store.last_request_id()
+        except StoreError as exc:
+            self._store_failed("(all)", exc)
+            seen = 0
+        while True:
+            await event_or_timeout(self._pause_changed, REQUESTS_EVERY_S)
+            try:
+                if self._pause_changed.is_set():
+                    self._pause_changed.clear()
+                    if self._recorded is not None:
+                        await self.store.set_collector_paused(self._recorded, self.paused)
+                for request in await self.store.requests_after(seen):
+                    seen = request.id
+                    if request.kind == "poll":
+                        log.info("a poll asked for by %s", inert(request.made_by, 60))
+                        self.poll_now(request.channel_id)
+            except StoreError as exc:
+                self._store_failed("(all)", exc)
 
     async def _loop(self, run: ChannelRun, first_delay: float = 0.0) -> None:
         interval = run.channel.poll_interval.total_seconds()
@@ -291,9 +364,11 @@ class Collector:
 
     def pause(self) -> None:
         self._resume.clear()
+        self._pause_changed.set()
 
     def resume(self) -> None:
         self._resume.set()
+        self._pause_changed.set()
         self.poll_now()
 
     def health(self) -> Mapping[str, Health]:

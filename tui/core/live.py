@@ -23,6 +23,14 @@ from adapters import utc_now
 from adapters.base import Clock
 from tui.core.board import Board, compute_board, read_trends, schedule_for
 from tui.core.metrics import FRT_WINDOW_S
+from tui.core.polling_status import (
+    ChannelPolls,
+    CollectorInfo,
+    PollingStatus,
+    channel_digests,
+    polling_status,
+    this_process,
+)
 from tui.core.records import ChannelRecord, FirstResponse, QueueItem
 from tui.core.settings import Config
 from tui.core.store import Store, StoreError
@@ -43,6 +51,9 @@ MIN_GAP_S = 0.25  # between two boards
 GAP_FACTOR = 2.0  # ... or twice as long as the last board took to build
 
 
+STARTING = PollingStatus("starting…", "muted")
+
+
 class Role(enum.StrEnum):
     STARTING = "starting"
     COLLECTOR = "collector"  # this process polls the channels
@@ -59,6 +70,17 @@ class LiveUpdate(Generic[T]):
     # queue's waits and gaps are those of ``prepared`` plus this (every waiting
     # conversation of a channel waits that much longer); zero after a rebuild.
     advance: dict[str, float] = field(default_factory=dict)
+    # Who polls and how fresh the board is, in the header's words.
+    status: PollingStatus = field(default_factory=lambda: STARTING)
+
+
+class Refresh(enum.StrEnum):
+    """What asking for a poll now did."""
+
+    POLLING = "polling"  # this process polls every channel now
+    PAUSED = "paused"  # polling is paused here: nothing is polled
+    ASKED = "asked"  # the collector (another process) was asked to poll
+    NO_STORE = "no store"  # the store is not open: nothing could be asked
 
 
 class Live(Generic[T]):
@@ -101,17 +123,39 @@ class Live(Generic[T]):
         self._full_at = float("-inf")
         self._seen: dict[str, object] = {}
         self._trends_at = float("-inf")
+        self._requests: set[asyncio.Task[int]] = set()
+        self._own_digests = channel_digests(config)
+        self._last_update: LiveUpdate[T] | None = None
 
     # -- control ------------------------------------------------------------
 
-    def refresh_now(self) -> None:
-        """Poll now (as collector) and re-read the store."""
-        if self.collector is not None:
-            self.collector.poll_now()
+    def refresh_now(self) -> Refresh:
+        """Poll every channel now: here as the collector, else by asking the collector
+        through the store (it notices within a second). Says what it did."""
         self._dirty.set()
+        if self.collector is not None:
+            if self.collector.paused:
+                return Refresh.PAUSED
+            self.collector.poll_now()
+            return Refresh.POLLING
+        store = self.store
+        if store is None:
+            return Refresh.NO_STORE
+        user, host, _pid = this_process()
+        made_at = self.clock().timestamp()
+        task = asyncio.create_task(store.request("poll", made_at, f"{user}@{host}"))
+        self._requests.add(task)
+        task.add_done_callback(self._request_done)
+        return Refresh.ASKED
+
+    def _request_done(self, task: asyncio.Task[int]) -> None:
+        self._requests.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not ask the collector to poll: %s", task.exception())
 
     def set_paused(self, paused: bool) -> None:
-        """Stop (or restart) polling and updates; the screen keeps what it shows."""
+        """Freeze (or thaw) what this screen shows; as the collector, stop (or
+        restart) polling too. A paused viewer applies no other process's writes."""
         self.paused = paused
         if self.collector is not None:
             if paused:
@@ -136,6 +180,8 @@ class Live(Generic[T]):
                     # Inside the store's block: a poll still running must be able
                     # to record itself before the store closes.
                     await self._stop_collector()
+                    for task in list(self._requests):
+                        task.cancel()
         finally:
             if self._lock is not None:
                 self._lock.release()
@@ -179,7 +225,13 @@ class Live(Generic[T]):
                 self._dirty.set()
                 await asyncio.sleep(next_build - now_mono)
                 continue
-            if wanted:
+            if wanted and self.paused and self._last_update is not None:
+                # Frozen: the screen keeps its board; only the header says so.
+                self._dirty.clear()
+                last_version = version
+                last_build = now_mono
+                await self._publish_paused(store)
+            elif wanted:
                 self._dirty.clear()
                 last_version = version
                 last_build = now_mono
@@ -217,6 +269,47 @@ class Live(Generic[T]):
             log.exception("the collector stopped")
             self._dirty.set()
 
+    async def _status(
+        self, store: Store, records: list[ChannelRecord], now: float
+    ) -> PollingStatus:
+        """Who polls and how fresh the data is (one small read as a viewer)."""
+        info: CollectorInfo | None = None
+        if self.role is Role.VIEWER:
+            info = await store.collector()
+        by_id = {record.id: record for record in records}
+        channels = [
+            ChannelPolls(
+                channel.id,
+                channel.poll_interval.total_seconds(),
+                channel.timeout.total_seconds(),
+                by_id[channel.id].health,
+                by_id[channel.id].last_poll_at,
+            )
+            for channel in self.config.channels
+            if channel.id in by_id
+        ]
+        collecting = {Role.COLLECTOR: True, Role.VIEWER: False}.get(self.role)
+        return polling_status(
+            collecting=collecting,
+            paused_here=self.paused,
+            collector=info,
+            own=self._own_digests,
+            channels=channels,
+            now=now,
+            tz=self.config.business.timezone,
+            store_problem=self.collector.store_error if self.collector is not None else None,
+        )
+
+    async def _publish_paused(self, store: Store) -> None:
+        assert self._last_update is not None
+        last = self._last_update
+        status = await self._status(store, [], self.clock().timestamp())
+        self._emit(replace(last, role=self.role, paused=True, status=status, advance={}))
+
+    def _emit(self, update: LiveUpdate[T]) -> None:
+        self._last_update = update
+        self._publish(update)
+
     async def _build_and_publish(self, store: Store) -> None:
         now = self.clock().timestamp()
         if self._trends is None or time.monotonic() - self._trends_at >= self.trend_s:
@@ -225,19 +318,20 @@ class Live(Generic[T]):
         records = await store.channels()
         summary = await store.waiting_summary()
         responses = await store.first_responses(since=now - FRT_WINDOW_S)
+        status = await self._status(store, records, now)
         if self._last is None and sum(count for count, _ in summary.values()) > HEAD_ABOVE:
             # A large queue: first show its exact top, then read the whole of it.
             head = await store.waiting_head(HEAD_PER_CHANNEL)
-            await self._compute_and_publish(records, head, responses, now, summary)
+            await self._compute_and_publish(records, head, responses, now, summary, status)
             # Let the screen draw it before the heavy read competes for the CPU.
             await asyncio.sleep(HEAD_SETTLE_S)
         changed = await self._read_queue(store, records, summary)
         resort_due = time.monotonic() - self._full_at >= self.resort_s
         if self._last is not None and not changed and not resort_due:
-            self._publish_light(records, responses, now, summary)
+            self._publish_light(records, responses, now, summary, status)
             return
         queue = list(chain.from_iterable(self._items.values()))
-        await self._compute_and_publish(records, queue, responses, now, None)
+        await self._compute_and_publish(records, queue, responses, now, None, status)
 
     def _publish_light(
         self,
@@ -245,6 +339,7 @@ class Live(Generic[T]):
         responses: list[FirstResponse],
         now: float,
         summary: dict[str, tuple[int, float]],
+        status: PollingStatus,
     ) -> None:
         """Nothing waiting changed: fresh channel figures, the same queue rows, older."""
         assert self._last is not None
@@ -257,7 +352,7 @@ class Live(Generic[T]):
             channel.id: schedule_for(channel).open_seconds(last.now, now)
             for channel in self.config.channels
         }
-        self._publish(LiveUpdate(board, self.role, self.paused, prepared, advance))
+        self._emit(LiveUpdate(board, self.role, self.paused, prepared, advance, status))
 
     async def _read_queue(
         self,
@@ -289,6 +384,7 @@ class Live(Generic[T]):
         responses: list[FirstResponse],
         now: float,
         summary: dict[str, tuple[int, float]] | None,
+        status: PollingStatus,
     ) -> None:
         trends = self._trends
 
@@ -302,7 +398,7 @@ class Live(Generic[T]):
         if board.complete:
             self._last = (board, prepared)
             self._full_at = time.monotonic()
-        self._publish(LiveUpdate(board, self.role, self.paused, prepared))
+        self._emit(LiveUpdate(board, self.role, self.paused, prepared, status=status))
 
 
 async def opening_board(config: Config, clock: Clock = utc_now) -> Board | None:

@@ -107,13 +107,20 @@ def mask_in_text(text: str) -> str:
 
 
 def customer_label(
-    name: str | None, email: str | None, phone: str | None, reveal: bool = False
+    name: str | None,
+    email: str | None,
+    phone: str | None,
+    reveal: bool = False,
+    *,
+    handle: str | None = None,
 ) -> str:
     """How the queue names a customer.
 
     The name when known (an address or number inside it is masked unless
     ``reveal``); else the e-mail address, else the phone number, masked unless
-    ``reveal``; else ``"unknown"``. Not sanitised: pass the result to ``inert``.
+    ``reveal``; else the handle (``@maria_r`` on Telegram: public, not masked,
+    but an address or number inside it is); else ``"unknown"``. Not sanitised:
+    pass the result to ``inert``.
     """
     if name and name.strip():
         return name if reveal else mask_in_text(name)
@@ -121,4 +128,6 @@ def customer_label(
         return email if reveal else mask_email(email)
     if phone and phone.strip():
         return phone if reveal else mask_phone(phone)
+    if handle and handle.strip():
+        return handle if reveal else mask_in_text(handle)
     return UNKNOWN

@@ -110,7 +110,33 @@ _V2 = """
 ALTER TABLE conversations ADD COLUMN search_text TEXT;
 """
 
-MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2))
+_V3 = """
+-- Who polls this store's channels: one row, written by the collector when it takes
+-- over and when it pauses or resumes, so that every other process can say who
+-- collects, since when, whether it is paused, and whether it polls the channels
+-- of the same configuration (a digest per channel, as JSON {id: digest}).
+CREATE TABLE collector (
+    slot        INTEGER PRIMARY KEY CHECK (slot = 1),
+    user        TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    started_at  REAL NOT NULL,
+    paused      INTEGER NOT NULL DEFAULT 0,
+    channels    TEXT NOT NULL DEFAULT '{}'
+);
+
+-- What other processes ask of the collector ("poll now"); it reads the requests
+-- newer than the last it has seen. Kept a day.
+CREATE TABLE requests (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    channel_id  TEXT,
+    made_at     REAL NOT NULL,
+    made_by     TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2), (3, _V3))
 
 
 def latest(migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -85,6 +85,7 @@ class QueueRow(NamedTuple):
             _inert_or_none(item.customer_email),
             _inert_or_none(item.customer_phone),
             reveal,
+            handle=_inert_or_none(item.customer_handle),
         )
 
     @property
@@ -268,7 +269,8 @@ def build_rows(
             if phone:
                 phone = f"{phone} {phone.translate(_PHONE_SEPARATORS)}"
             fields = (
-                f"{item.customer_name or ''}\n{item.customer_email or ''}\n{phone or ''}\n{subject}"
+                f"{item.customer_name or ''}\n{item.customer_email or ''}\n{phone or ''}\n"
+                f"{item.customer_handle or ''}\n{subject}"
             )
             # fold() in line for the common case: ASCII text is only lower-cased.
             fields = fields.lower() if fields.isascii() else fold(fields)

@@ -52,6 +52,8 @@ class QueueItem:
     # The start of the last messages, folded (tui.core.folding.search_text): what the
     # filter searches of them. Empty until the store has computed it.
     search_text: str = ""
+    # A handle (Telegram @name, a Facebook id) for a customer known by nothing else.
+    customer_handle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
