@@ -198,12 +198,12 @@ async def test_a_viewer_says_who_collects_and_when_the_data_goes_stale(tmp_path:
     )
     task = asyncio.create_task(live.run())
     try:
-        await run_until(live, updates, 2)  # type: ignore[arg-type]
+        await run_until(live, updates, 2)
         assert updates[-1].status.text == "● live · anna@shop since 10:59"  # Rome time
         # Nobody polls any more: a few intervals (0.05 s here) later it is stale.
         clock.now = START + timedelta(minutes=4)
         live.refresh_now()
-        await run_until(live, updates, 3)  # type: ignore[arg-type]
+        await run_until(live, updates, 3)
         assert updates[-1].status.text.startswith("● stale · last poll 4m")
         assert updates[-1].status.stale
     finally:
@@ -224,9 +224,9 @@ async def test_a_paused_viewer_applies_no_other_process_writes(tmp_path: Path) -
     )
     task = asyncio.create_task(live.run())
     try:
-        await run_until(live, updates, 2)  # type: ignore[arg-type]
+        await run_until(live, updates, 2)
         live.set_paused(True)
-        await run_until(live, updates, 3)  # type: ignore[arg-type]
+        await run_until(live, updates, 3)
         assert updates[-1].paused and updates[-1].status.text == "❚❚ paused (this screen)"
         count = len(updates)
         async with await Store.open(config.store_path) as other:  # another process writes
@@ -255,7 +255,7 @@ async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path
     live: Live[int] = Live(config, updates.append, lambda board: 0, clock=Clock(), collect=False)
     task = asyncio.create_task(live.run())
     try:
-        await run_until(live, updates, 1)  # type: ignore[arg-type]
+        await run_until(live, updates, 1)
         assert live.refresh_now() is Refresh.ASKED
         assert live.store is not None
         for _ in range(100):
