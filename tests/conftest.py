@@ -45,12 +45,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _is_worker(session.config) or _BEFORE not in session.config.stash:
+    if _is_worker(session.config):
         return
+    before = session.config.stash.get(_BEFORE, None)
     after = untracked_files()
-    if after is None:
+    if before is None or after is None:
         return
-    left = sorted(after - session.config.stash[_BEFORE])
+    left = sorted(after - before)
     if left:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         message = "tests left files in the repository: " + ", ".join(left)
