@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from adapters.errors import NotSupported
+from adapters.errors import ConfigurationError, NotSupported
 from adapters.models import Capabilities, ChannelKind, ChannelState, Reply, SendResult
-from adapters.options import Option
+from adapters.options import Option, OptionError, resolve_options
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +49,19 @@ class Adapter(ABC):
         self.channel_id = channel_id
         self.config = dict(options)
         self.clock = clock
+
+    @classmethod
+    def declared_options(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Every option ``cls.options`` declares: the given value, or its default.
+
+        Values the config loader has coerced come back unchanged (coercion is
+        idempotent); raw ones are checked the same way. ``ConfigurationError``
+        names the option that is unknown, missing or out of its declared range.
+        """
+        try:
+            return resolve_options(cls.options, given, adapter=cls.name)
+        except OptionError as exc:
+            raise ConfigurationError(str(exc)) from None
 
     @abstractmethod
     async def fetch(self) -> ChannelState:

@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 from adapters import demo_data as data
 from adapters.base import Adapter, Clock, utc_now
-from adapters.errors import ConfigurationError, ConnectionFailed, ProtocolError
+from adapters.errors import ConnectionFailed, ProtocolError
 from adapters.models import (
     Author,
     Capabilities,
@@ -59,7 +59,7 @@ from adapters.models import (
     Reply,
     SendResult,
 )
-from adapters.options import Option, OptionError, OptionType
+from adapters.options import Option, OptionType
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -593,6 +593,7 @@ def _options() -> tuple[Option, ...]:
             OptionType.FLOAT,
             default=0.0,
             minimum=0,
+            maximum=1,
             description="probability, 0 to 1, that a poll fails as if the network were down",
         ),
     )
@@ -617,14 +618,13 @@ class DemoAdapter(Adapter):
 
     def __init__(self, channel_id: str, options: Mapping[str, Any], clock: Clock = utc_now) -> None:
         super().__init__(channel_id, options, clock)
-        values = _resolve(self.options, options)
+        values = self.declared_options(options)
+        self.config = values
         self.profile: str = values["profile"]
         self.seed: int = values["seed"]
         self.scale: int = values["scale"]
         self.rate: float = values["rate"]
         self.fail_rate: float = values["fail_rate"]
-        if self.fail_rate > 1:
-            raise ConfigurationError("option fail_rate: must be between 0 and 1")
         self._profile = _PROFILES[self.profile]
         self.channel_kind: ChannelKind = self._profile.kind
         self.profile_expectation: timedelta = self._profile.expectation
@@ -1071,30 +1071,6 @@ def _scale_names() -> tuple[tuple[tuple[str, str, str, str], ...], ...]:
                 combos.append((first, last, local, domains[(i + j) % len(domains)]))
         out.append(tuple(combos))
     return tuple(out)
-
-
-def _resolve(declared: Sequence[Option], given: Mapping[str, Any]) -> dict[str, Any]:
-    """Declared options with defaults filled in and values coerced, or ConfigurationError."""
-    known = {option.name for option in declared}
-    unknown = sorted(str(name) for name in given if name not in known)
-    if unknown:
-        raise ConfigurationError(
-            f"unknown option {unknown[0]!r} for the demo adapter "
-            f"(it takes {', '.join(sorted(known))})"
-        )
-    values: dict[str, Any] = {}
-    for option in declared:
-        value = given.get(option.name)
-        if value is None:
-            if option.required:
-                raise ConfigurationError(f"option {option.name}: required by the demo adapter")
-            values[option.name] = option.default
-            continue
-        try:
-            values[option.name] = option.coerce(value)
-        except OptionError as exc:
-            raise ConfigurationError(f"option {option.name}: {exc}") from None
-    return values
 
 
 __all__ = ["MAX_MESSAGES", "PROFILES", "ROME", "DemoAdapter"]

@@ -647,3 +647,21 @@ async def test_aclose_can_be_called_twice() -> None:
     await adapter.fetch()
     await adapter.aclose()
     await adapter.aclose()
+
+
+def test_fail_rate_range_is_the_declared_one() -> None:
+    declared = {option.name: option for option in DemoAdapter.options}["fail_rate"]
+    assert (declared.minimum, declared.maximum) == (0, 1)
+    with pytest.raises(ConfigurationError, match=r"^option fail_rate: must be between 0 and 1"):
+        DemoAdapter("x", {"profile": "email", "fail_rate": 1.5})
+    assert DemoAdapter("x", {"profile": "email", "fail_rate": 1}).fail_rate == 1.0
+
+
+def test_the_options_the_config_coerced_are_taken_as_they_are() -> None:
+    from tui.core.config import load_config
+
+    config = load_config(Path(__file__).resolve().parent.parent / "config.yaml")
+    for channel in config.channels:
+        adapter = DemoAdapter(channel.id, channel.options)
+        assert adapter.config == channel.options  # every default already filled in
+        assert DemoAdapter.declared_options(adapter.config) == adapter.config
