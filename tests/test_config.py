@@ -96,8 +96,8 @@ dashboard:
   gap_critical: 50%
   mask_personal_data: false
 keys:
-  reply: r
-  quit: ctrl+q
+  dashboard.sort: s
+  app.quit: ctrl+q
 channels:
   - id: mail
     label: Posta
@@ -197,7 +197,7 @@ def test_good_config_is_read_in_full(tmp_path: Path) -> None:
     assert config.dashboard.gap_warn == GapThreshold(seconds=1800.0)
     assert config.dashboard.gap_critical == GapThreshold(fraction=0.5)
     assert config.dashboard.mask_personal_data is False
-    assert config.keys == {"reply": "r", "quit": "ctrl+q"}
+    assert config.keys == {"dashboard.sort": "s", "app.quit": "ctrl+q"}
     assert config.source == tmp_path / "config.yaml"
 
     assert [channel.id for channel in config.channels] == ["mail", "chat", "phone"]
@@ -231,7 +231,8 @@ def test_defaults_of_a_minimal_config(tmp_path: Path) -> None:
     config = load(tmp_path, MINIMAL)
     assert str(config.business.timezone) == "Europe/Rome"
     assert config.business.holidays == frozenset()
-    assert config.store_path == platformdirs.user_data_path("sportello") / "sportello.db"
+    assert config.store_path.parent == platformdirs.user_data_path("sportello")
+    assert config.store_path.name.startswith("config-")
     assert config.retention_days == 365
     assert config.dashboard.gap_warn == GapThreshold(seconds=0.0)
     assert config.dashboard.gap_critical == GapThreshold(fraction=1.0)
@@ -548,15 +549,15 @@ def test_dashboard_thresholds_and_keys(tmp_path: Path) -> None:
           gap_critical: 20%
           mask_personal_data: 1
         keys:
-          reply: 5
-          quit: ""
+          dashboard.sort: 5
+          app.quit: ""
         """)
     lines = lines_of(tmp_path, text)
     assert len(lines) == 4
     assert ":8: dashboard · gap_warn: must not be larger than gap_critical" in lines[0]
     assert "dashboard · mask_personal_data: expected true or false, got a number" in lines[1]
-    assert "keys · reply: expected a key such as ctrl+r, got a number" in lines[2]
-    assert "keys · quit: expected a key such as ctrl+r, got nothing" in lines[3]
+    assert "keys · dashboard.sort: expected a key such as ctrl+r, got a number" in lines[2]
+    assert "keys · app.quit: expected a key such as ctrl+r, got nothing" in lines[3]
     for bad in ("-5%", "lots%", "soon"):
         message = one_problem(tmp_path, MINIMAL + f"dashboard: {{gap_critical: '{bad}'}}\n")
         assert "dashboard · gap_critical: expected a duration such as 30m or a share" in message
@@ -1008,3 +1009,177 @@ def test_check_config_returns_load_problems_too(tmp_path: Path) -> None:
     path = write(tmp_path, MINIMAL.replace("bare", "nope"))
     [message] = check(path, {})
     assert "channel 'chat' · adapter: no adapter named 'nope'" in message
+
+
+# ── issue 6: every number true, every key honest ───────────────────────────────
+
+
+@pytest.mark.parametrize("value", ["5", "0", "'5'", "90", "1.5"])
+@pytest.mark.parametrize("key", ["expectation", "poll_interval", "timeout"])
+def test_a_bare_number_is_not_a_duration(tmp_path: Path, key: str, value: str) -> None:
+    message = one_problem(tmp_path, with_channel(f"id: chat\nadapter: bare\n{key}: {value}"))
+    assert f"channel 'chat' · {key}: " in message
+    number = value.strip("'")
+    if number == "0":
+        assert "0 has no unit: write 0m or 0s" in message
+    else:
+        assert f"{number} has no unit: write 5m, 4h or 1h30m" in message
+
+
+@pytest.mark.parametrize("key", ["gap_warn", "gap_critical"])
+def test_a_bare_number_is_not_a_gap_threshold(tmp_path: Path, key: str) -> None:
+    message = one_problem(tmp_path, MINIMAL + f"dashboard: {{{key}: 30}}\n")
+    assert f"dashboard · {key}: 30 has no unit: write 5m, 4h or 1h30m" in message
+    assert "or a share of the expectation such as 50%" in message
+
+
+def test_a_bare_number_is_not_a_duration_option(tmp_path: Path) -> None:
+    text = with_channel(
+        "id: mail\nadapter: fakemail\noptions: {host: h, password: '${env:P}', idle: 90}"
+    )
+    assert "options.idle: 90 has no unit" in one_problem(tmp_path, text)
+
+
+def test_durations_with_units_still_read(tmp_path: Path) -> None:
+    text = with_channel("id: chat\nadapter: bare\nexpectation: 0m\npoll_interval: 5s")
+    assert "must be at least 1s" in one_problem(tmp_path, text)  # 0m read, then refused
+    config = load(tmp_path, with_channel("id: chat\nadapter: bare\nexpectation: 1h30m"))
+    assert config.channels[0].expectation == timedelta(minutes=90)
+
+
+def test_a_day_month_holiday_gets_a_did_you_mean(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "  hours:",
+        "  holidays:\n    - 25-12\n    - 2026-25-12\n    - 25/12/2026\n    - 05-06\n  hours:",
+    )
+    lines = lines_of(tmp_path, text)
+    assert len(lines) == 3, lines
+    assert ":4: business · holidays: '25-12' is not a day of the year (MM-DD); " in lines[0]
+    assert lines[0].endswith("did you mean 12-25?")
+    assert lines[1].endswith("did you mean 2026-12-25?")
+    assert "year first (YYYY-MM-DD); did you mean 2026-12-25?" in lines[2]
+    # the ambiguous one is read as documented, month first: the 6th of May
+    config = load(tmp_path, MINIMAL.replace("  hours:", "  holidays: [05-06]\n  hours:"))
+    assert date(2026, 5, 6) in config.business.holidays
+    assert date(2026, 6, 5) not in config.business.holidays
+
+
+def test_two_configs_have_two_default_stores(tmp_path: Path) -> None:
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "test").mkdir()
+    shop = load_config(write(tmp_path / "shop", MINIMAL), adapter_loader=fake_loader)
+    test = load_config(write(tmp_path / "test", MINIMAL), adapter_loader=fake_loader)
+    assert shop.store_path != test.store_path
+    assert (
+        shop.store_path.parent == test.store_path.parent == platformdirs.user_data_path("sportello")
+    )
+    assert shop.store_path.name.startswith("config-") and shop.store_path.suffix == ".db"
+    again = load_config(tmp_path / "shop" / "config.yaml", adapter_loader=fake_loader)
+    assert again.store_path == shop.store_path  # stable
+    # the same store only when both name it
+    shared = MINIMAL + f"store: {{path: {tmp_path / 'one.db'}}}\n"
+    one = load_config(write(tmp_path / "shop", shared), adapter_loader=fake_loader)
+    two = load_config(write(tmp_path / "test", shared), adapter_loader=fake_loader)
+    assert one.store_path == two.store_path == tmp_path / "one.db"
+
+
+def test_a_store_path_that_is_a_folder_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    message = one_problem(tmp_path, MINIMAL + "store:\n  retention_days: 9\n  path: data\n")
+    assert message.startswith(f"{tmp_path / 'config.yaml'}:9: store · path: ")
+    assert "is a folder" in message
+
+
+def test_a_store_path_that_cannot_be_created_is_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("not a folder", encoding="utf-8")
+    message = one_problem(tmp_path, MINIMAL + "store:\n  path: file.txt/sub/shop.db\n")
+    assert message.startswith(f"{tmp_path / 'config.yaml'}:8: store · path: ")
+    assert "cannot be created" in message and "is a file, not a folder" in message
+    assert check_config(write(tmp_path, MINIMAL + "store: {path: file.txt/db}\n"))
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_store_path_in_a_read_only_folder_is_a_problem(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    try:
+        message = one_problem(tmp_path, MINIMAL + "store: {path: locked/new/shop.db}\n")
+        assert "no permission to write in" in message
+    finally:
+        locked.chmod(0o700)
+
+
+def test_unknown_key_ids_are_problems(tmp_path: Path) -> None:
+    text = MINIMAL + "keys:\n  dashboard.sortt: s\n  quit: ctrl+q\n"
+    lines = lines_of(tmp_path, text)
+    assert len(lines) == 2, lines
+    assert ":8: keys · dashboard.sortt: unknown key id 'dashboard.sortt'" in lines[0]
+    assert "did you mean 'dashboard.sort'?" in lines[0]
+    assert ":9: keys · quit: unknown key id 'quit'" in lines[1]
+
+
+def test_a_key_taken_from_another_binding_is_a_problem(tmp_path: Path) -> None:
+    message = one_problem(tmp_path, MINIMAL + "keys:\n  dashboard.filter: q\n")
+    assert message.startswith(f"{tmp_path / 'config.yaml'}:8: keys · dashboard.filter: ")
+    assert "'q' is also app.quit, which has it by default" in message
+
+
+def test_two_remapped_bindings_sharing_a_key_are_one_problem(tmp_path: Path) -> None:
+    text = MINIMAL + "keys:\n  app.pause: x\n  queue.open: X, x\n"
+    message = one_problem(tmp_path, text)
+    assert ":9: keys · queue.open: 'x' is also app.pause (line 8)" in message
+
+
+@pytest.mark.parametrize(
+    ("keys", "clash"),
+    [
+        ("queue.down: n\n  channels.down: n", None),  # siblings: never active together
+        ("queue.last: end,g", "'g' is also queue.first"),  # same scope
+        ("dashboard.sort: g", "'g' is also queue.first"),  # a parent and its child
+        ("dashboard.sort: J", None),  # J is not j
+        ("conversation.back: escape,q", None),  # the default shadowing of quit, as shipped
+        ("app.quit: x\n  dashboard.filter: q", None),  # q freed first
+    ],
+)
+def test_which_remapped_keys_clash(tmp_path: Path, keys: str, clash: str | None) -> None:
+    text = MINIMAL + f"keys:\n  {keys}\n"
+    if clash is None:
+        load(tmp_path, text)
+    else:
+        assert clash in one_problem(tmp_path, text)
+
+
+def test_punctuation_keys_clash_by_their_textual_name(tmp_path: Path) -> None:
+    message = one_problem(tmp_path, MINIMAL + "keys:\n  queue.open: /\n")
+    assert "keys · queue.open: 'slash' is also dashboard.filter" in message
+
+
+def test_an_adapter_not_installed_lists_the_installed_ones(tmp_path: Path) -> None:
+    text = MINIMAL.replace("adapter: bare", "adapter: imap")
+    message = one_problem(tmp_path, text)
+    assert "no adapter named 'imap' is installed (installed: demo;" in message
+    assert "sportello adapters lists them" in message
+    close = one_problem(tmp_path, MINIMAL.replace("adapter: bare", "adapter: dmeo"))
+    assert "did you mean 'demo'? (installed: demo;" in close
+
+
+class Ranged(Adapter):
+    name = "ranged"
+    options = (
+        Option("share", OptionType.FLOAT, default=0.0, minimum=0, maximum=1),
+        Option("every", OptionType.DURATION, default=timedelta(minutes=1), maximum=3600),
+    )
+
+    async def fetch(self) -> ChannelState:
+        return ChannelState()
+
+
+def test_an_option_out_of_its_declared_range_is_a_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, with_channel("id: r\nadapter: ranged\noptions:\n  share: 2"))
+    problems = check_config(path, adapter_loader={"ranged": Ranged}.__getitem__)
+    assert [str(problem) for problem in problems] == [
+        f"{path}:8: channel 'r' · options.share: must be between 0 and 1, got 2"
+    ]
+    path = write(tmp_path, with_channel("id: r\nadapter: ranged\noptions:\n  every: 2h"))
+    problems = check_config(path, adapter_loader={"ranged": Ranged}.__getitem__)
+    assert [problem.message for problem in problems] == ["must be at most 1h00m, got 2h00m"]

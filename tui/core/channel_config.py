@@ -226,8 +226,8 @@ class _OptionsChecker:
 
 
 def _installed_hint(name: str) -> str:
-    names = [registered.name for registered in registry.available()]
+    """What is installed (and how to see it), after a did-you-mean when one is close."""
+    names = sorted(registered.name for registered in registry.available())
     hint = did_you_mean(name, names)
-    if hint:
-        return hint
-    return f" (installed: {', '.join(names)})" if names else ""
+    installed = f"installed: {', '.join(names)}" if names else "no adapter is installed"
+    return f"{hint} ({installed}; sportello adapters lists them with their options)"

@@ -13,7 +13,9 @@ Top-level keys: ``business`` (required), ``store``, ``dashboard``, ``keys``,
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,8 +24,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import platformdirs
 
 from adapters import registry
-from adapters.options import OptionError, kind_of, parse_duration
-from tui.core import secrets
+from adapters.options import BareNumber, OptionError, kind_of, parse_duration
+from tui.core import keymap, secrets
 from tui.core.channel_config import check_channels
 from tui.core.config_fields import (
     MISSING,
@@ -105,6 +107,7 @@ def find_config(
     cwd: Path | None = None,
     *,
     user_dir: Path | None = None,
+    given_as: str = "given with --config",
 ) -> Path:
     """The config to use: ``--config``, ``$SPORTELLO_CONFIG``, ``./config.yaml``, user dir.
 
@@ -112,6 +115,7 @@ def find_config(
     no falling back to another one. Relative paths are taken from ``cwd`` (the
     process's working folder when ``None``); ``user_dir`` defaults to the
     platform's config folder for "sportello" (``~/.config/sportello`` on Linux).
+    ``given_as`` says how ``explicit`` was given, for the message when it is missing.
     """
 
     def place(path: Path) -> Path:
@@ -121,7 +125,7 @@ def find_config(
     named = env.get(CONFIG_ENV, "").strip()
     given: Path | None = None
     if explicit is not None:
-        given, how = explicit, "given with --config"
+        given, how = explicit, given_as
     elif named:
         given, how = Path(named), f"named by ${CONFIG_ENV}"
     if given is not None:
@@ -256,8 +260,53 @@ def _store(top: Section) -> tuple[Path, int] | None:
     if path is None:
         return None
     if not path:
-        return platformdirs.user_data_path(APP_NAME) / "sportello.db", retention_days
-    return top.context.base / Path(path).expanduser(), retention_days
+        store = default_store_path(top.context.path)
+        line = section.mapping.line if "store" in top.mapping else None
+    else:
+        store = top.context.base / Path(path).expanduser()
+        line = section.mapping.line_of("path")
+    problem = store_path_problem(store)
+    if problem is not None:
+        where = section.where("path") if path else "store (default path)"
+        top.context.add(line, where, problem)
+    return store, retention_days
+
+
+def default_store_path(config_path: Path) -> Path:
+    """The store a config uses when it names none: its own, in the user data folder.
+
+    Named from the config file's name and a short hash of its absolute path
+    (``config-3f9a12c4.db``), so that two configs never share a store (and its
+    collector lock) unless both name the same ``store.path``.
+    """
+    absolute = config_path.expanduser().resolve()
+    digest = hashlib.sha256(str(absolute).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", absolute.stem).strip(".-")[:40] or "config"
+    return platformdirs.user_data_path(APP_NAME) / f"{stem}-{digest}.db"
+
+
+def store_path_problem(path: Path) -> str | None:
+    """Why the store cannot live at ``path`` (a folder, an unwritable place), or ``None``."""
+    try:
+        if path.exists() or path.is_symlink():
+            if path.is_dir():
+                example = path / "sportello.db"
+                return f"{path} is a folder; name the database file in it, such as {example}"
+            if not path.is_file():
+                return f"{path} is not a regular file"
+            if not os.access(path, os.R_OK | os.W_OK):
+                return f"{path} cannot be written: permission denied"
+            return None
+        parent = path.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"{path} cannot be created: {parent} is a file, not a folder"
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return f"{path} cannot be created: no permission to write in {parent}"
+    except OSError as exc:
+        return f"{path} cannot be used: {exc.strerror or type(exc).__name__}"
+    return None
 
 
 def _dashboard(top: Section) -> Dashboard | None:
@@ -293,20 +342,42 @@ def _threshold(section: Section, key: str, default: GapThreshold) -> GapThreshol
         return GapThreshold(fraction=percent / 100)
     try:
         return GapThreshold(seconds=parse_duration(value).total_seconds())
+    except BareNumber as exc:
+        section.problem(key, f"{exc}, or a share of the expectation such as 50%")
+        return default
     except OptionError:
         section.problem(key, f"{expected}, got {show(value)}")
         return default
 
 
 def _keys(top: Section) -> dict[str, str]:
+    """``keys:``: binding id → comma-separated keys; unknown ids and clashes refused."""
     section = top.sub("keys", "keys")
     if section is None:
         return {}
     keys: dict[str, str] = {}
     for binding, key in section.mapping.items():
-        if not isinstance(key, str) or not key.strip():
+        if binding not in keymap.BY_ID:
+            hint = did_you_mean(binding, keymap.BY_ID) or "; press ? in the dashboard for the ids"
+            section.problem(binding, f"unknown key id {binding[:40]!r}{hint}")
+        elif not isinstance(key, str) or not key.strip():
             got = "nothing" if isinstance(key, str) else kind_of(key)
             section.problem(binding, f"expected a key such as ctrl+r, got {got}")
         else:
             keys[binding] = key.strip()
+    for conflict in keymap.key_conflicts(keys):
+        # placed at the binding the user wrote (the later one when both are written)
+        line_of = section.mapping.line_of
+        first, second = conflict.first, conflict.second
+        if second not in keys or (first in keys and line_of(first) > line_of(second)):
+            first, second = second, first
+        if first in keys:
+            other = f"{first} (line {line_of(first)})"
+        else:
+            other = f"{first}, which has it by default"
+        message = (
+            f"{conflict.key!r} is also {other}, and both are active at the same time; "
+            "choose another key"
+        )
+        section.problem(second, message)
     return keys

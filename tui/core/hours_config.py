@@ -4,7 +4,8 @@ Hours are a mapping from weekday (``mon`` … ``sun``) to a list of spans
 (``09:00-13:00``), a comma-separated text of spans, or ``closed``; a weekday
 left out is closed. ``24:00`` may end a span and is stored as ``time.max``.
 Holidays are dates (``2025-08-15``) or, for every year, ``MM-DD`` (``12-25``),
-expanded to the years :data:`RECURRING_YEARS`.
+expanded to the years :data:`RECURRING_YEARS`. Month first always: ``05-06`` is
+the 6th of May; ``25-12`` (no 25th month) is refused with "did you mean 12-25?".
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _ITALIAN = {
 _SPAN = re.compile(r"(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})")
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
+_DAY_FIRST_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 
 Span = tuple[time, time]
 # Called with (line, field, message) for every problem found.
@@ -147,7 +149,15 @@ def parse_holiday(item: object) -> list[date]:
         try:
             return [date.fromisoformat(text)]
         except ValueError:
-            raise ValueError(f"{text!r} is not a date in the calendar") from None
+            written_year, first, second = text.split("-")
+            hint = _swapped(int(first), int(second), f"{written_year}-{second}-{first}")
+            raise ValueError(f"{text!r} is not a date in the calendar{hint}") from None
+    day_first = _DAY_FIRST_DATE.fullmatch(text)
+    if day_first is not None:
+        day_, month_, year_ = day_first.groups()
+        iso = f"{year_}-{int(month_):02d}-{int(day_):02d}"
+        hint = f"; did you mean {iso}?" if int(day_) > 12 else ""
+        raise ValueError(f"{text[:40]!r}: dates are written year first (YYYY-MM-DD){hint}")
     match = _MONTH_DAY.fullmatch(text)
     if match is None:
         raise ValueError(f"expected a date such as 2025-08-15 or 12-25, got {text[:40]!r}")
@@ -155,7 +165,8 @@ def parse_holiday(item: object) -> list[date]:
     try:
         date(2000, month, day)  # a leap year: 02-29 is a valid yearly holiday
     except ValueError:
-        raise ValueError(f"{text!r} is not a day of the year (MM-DD)") from None
+        hint = _swapped(month, day, f"{match[2]}-{match[1]}")
+        raise ValueError(f"{text!r} is not a day of the year (MM-DD){hint}") from None
     days = []
     for year in RECURRING_YEARS:
         try:
@@ -163,6 +174,17 @@ def parse_holiday(item: object) -> list[date]:
         except ValueError:  # 02-29 in a common year
             continue
     return days
+
+
+def _swapped(month: int, day: int, swapped: str) -> str:
+    """``; did you mean 12-25?`` when the day and month were written the other way."""
+    if month <= 12:
+        return ""
+    try:
+        date(2000, day, month)
+    except ValueError:
+        return ""
+    return f"; did you mean {swapped}?"
 
 
 def _item_line(spans: object, fallback: int, exc: ValueError) -> int:

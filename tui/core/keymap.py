@@ -10,9 +10,11 @@ palette list it, and ``keys:`` in config.yaml remaps it by id::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from difflib import get_close_matches
+from itertools import combinations
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,44 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "conversation.back", "escape,q", "back", "back", "Back to the dashboard", "conversation"
     ),
+    KeySpec(
+        "conversation.down", "down,j", "read_down", "down", "Scroll down", "conversation", False
+    ),
+    KeySpec("conversation.up", "up,k", "read_up", "up", "Scroll up", "conversation", False),
+    KeySpec(
+        "conversation.page_down",
+        "pagedown,space",
+        "read_page_down",
+        "page down",
+        "Scroll a page down",
+        "conversation",
+        False,
+    ),
+    KeySpec(
+        "conversation.page_up",
+        "pageup",
+        "read_page_up",
+        "page up",
+        "Scroll a page up",
+        "conversation",
+        False,
+    ),
+    KeySpec("conversation.top", "home,g", "read_top", "first", "The first message", "conversation"),
+    KeySpec(
+        "conversation.bottom", "end,G", "read_bottom", "last", "The newest message", "conversation"
+    ),
+    KeySpec("filter.cancel", "escape", "cancel", "clear filter", "Clear the filter", "filter"),
+    KeySpec("filter.accept", "enter", "accept", "keep filter", "Keep the filter", "filter"),
+    KeySpec(
+        "filter.down",
+        "down",
+        "accept",
+        "to the queue",
+        "Keep the filter, back to the queue",
+        "filter",
+        False,
+    ),
+    KeySpec("help.close", "escape,q,question_mark", "dismiss", "close", "Close this list", "help"),
 )
 
 BY_ID: dict[str, KeySpec] = {spec.id: spec for spec in KEYS}
@@ -106,3 +146,86 @@ def check_keymap(keys: Mapping[str, str]) -> list[str]:
         elif not value.strip():
             problems.append(f"keys: {key_id} has no key")
     return problems
+
+
+# The scopes whose bindings are active together: a scope with its parents. A
+# screen's or widget's binding shadows its parent's on purpose (``q`` is "back"
+# on the conversation screen); siblings (queue, channels) are never active at once.
+SCOPE_PARENTS: dict[str, tuple[str, ...]] = {
+    "queue": ("dashboard", "app"),
+    "channels": ("dashboard", "app"),
+    "dashboard": ("app",),
+    "conversation": ("app",),
+    "app": (),
+}
+
+# Textual's names for single characters that are not letters or digits.
+_CHARACTER_NAMES = {"solidus": "slash", "reverse_solidus": "backslash", "low_line": "underscore"}
+_CHARACTER_NAMES |= {"commercial_at": "at", "hyphen_minus": "minus", "plus_sign": "plus"}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyConflict:
+    """Two bindings active at the same time that share ``key``."""
+
+    first: str  # binding ids, in KEYS order
+    second: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.key!r} is both {self.first} and {self.second}"
+
+
+def scope_parents(scope: str) -> tuple[str, ...]:
+    """The scopes active whenever ``scope`` is; a scope not in SCOPE_PARENTS has ``app``."""
+    if scope == "app":
+        return ()
+    return SCOPE_PARENTS.get(scope, ("app",))
+
+
+def active_together(first: str, second: str) -> bool:
+    return first == second or first in scope_parents(second) or second in scope_parents(first)
+
+
+def normalise_key(key: str) -> str:
+    """One Textual key name as Textual matches it: ``?`` is ``question_mark``.
+
+    Case matters only for a single letter (``G`` is not ``g``).
+    """
+    key = key.strip()
+    if len(key) != 1:
+        return key.lower()
+    if key.isalnum():
+        return key
+    try:
+        name = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        return key
+    return _CHARACTER_NAMES.get(name, name)
+
+
+def split_keys(keys: str) -> list[str]:
+    """The normalised keys of a comma-separated list (empty entries dropped)."""
+    return [normalise_key(key) for key in keys.split(",") if key.strip()]
+
+
+def key_conflicts(keys: Mapping[str, str]) -> list[KeyConflict]:
+    """Keys that two bindings active together would share after ``keys:`` is applied.
+
+    Unknown ids in ``keys`` are ignored (:func:`check_keymap` reports them).
+    Only conflicts that the default table does not already have are returned:
+    those are deliberate shadowing (``q`` means "back" on the conversation screen).
+    """
+    remapped = {spec.id: keys.get(spec.id, spec.keys) for spec in KEYS}
+    defaults = set(_conflicts({spec.id: spec.keys for spec in KEYS}))
+    return [conflict for conflict in _conflicts(remapped) if conflict not in defaults]
+
+
+def _conflicts(keys: Mapping[str, str]) -> Iterator[KeyConflict]:
+    parsed = {spec.id: split_keys(keys[spec.id]) for spec in KEYS}
+    for first, second in combinations(KEYS, 2):
+        if not active_together(first.scope, second.scope):
+            continue
+        shared = set(parsed[first.id]) & set(parsed[second.id])
+        for key in sorted(shared):
+            yield KeyConflict(first.id, second.id, key)
