@@ -114,10 +114,18 @@ def test_adapters_lists_declared_options(capsys: pytest.CaptureFixture[str]) -> 
     demo = described["demo"]
     names = [option["name"] for option in demo["options"]]
     assert "profile" in names and "scale" in names
+    option_keys = {"name", "type", "required", "secret", "default", "description"}
     for option in demo["options"]:
-        assert set(option) == {"name", "type", "required", "secret", "default", "description"}
+        assert set(option) == option_keys | {"minimum", "maximum", "choices"}
+    by_name = {option["name"]: option for option in demo["options"]}
+    assert (by_name["fail_rate"]["minimum"], by_name["fail_rate"]["maximum"]) == (0, 1)
+    assert by_name["seed"]["minimum"] is None and by_name["seed"]["choices"] is None
+    assert by_name["profile"]["choices"] == ["email", "chat", "phone", "facebook", "telegram"]
     assert main(["adapters"]) == 0
-    assert "profile" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "profile" in out
+    assert "fail_rate: float = 0.0 (0 to 1)" in out
+    assert "profile: str [required] (one of email, chat, phone, facebook, telegram)" in out
 
 
 def test_console_script_runs_without_a_traceback(tmp_path: Path) -> None:
@@ -145,3 +153,180 @@ def test_a_store_that_is_not_a_database_is_one_clear_line(
     assert "store.db" in captured.err and "not a database" in captured.err
     assert "Traceback" not in captured.err
     assert (tmp_path / "store.db").read_bytes().startswith(b"this is not"), "it was overwritten"
+
+
+# ── issue 6: every number true, every key honest ───────────────────────────────
+
+
+def never_polled_config(tmp_path: Path) -> Path:
+    """The demo config whose every poll fails: no channel's queue is ever read."""
+    return demo_config(tmp_path, fail_rate=1.0)
+
+
+def test_once_json_says_null_for_a_channel_never_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(never_polled_config(tmp_path)), "--once", "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    for row in rows:
+        assert row["state"] == "degraded"
+        assert (row["waiting"], row["oldest_wait_s"], row["gap_s"]) == (None, None, None)
+        assert row["expect_s"] > 0  # what the config says is still known
+
+
+def test_once_table_says_dash_for_a_channel_never_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(never_polled_config(tmp_path)), "--once"]) == 1
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert lines
+    for line in lines:
+        cells = line.split()
+        assert cells[1:3] == ["—", "—"], line  # waiting, oldest
+        assert cells[4] == "—", line  # gap: not "ok"
+        assert " ok" not in line.split("degraded")[0]
+
+
+def test_once_json_oldest_wait_is_null_when_nobody_waits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(demo_config(tmp_path, rate=0.0)), "--once", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    empty = [row for row in rows if row["waiting"] == 0]
+    assert empty, rows
+    for row in empty:
+        assert row["oldest_wait_s"] is None and row["gap_s"] is None
+
+
+def test_json_without_once_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = demo_config(tmp_path)
+    try:  # in a process of its own: were the dashboard opened, it would not end
+        done = subprocess.run(
+            [sys.executable, "-m", "tui.cli", "--config", str(config), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("--json without --once opened the dashboard into the pipe")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "--json goes with --once" in done.stderr
+    assert not (tmp_path / "store.db").exists()  # no dashboard was started
+    assert main(["--json", "adapters"]) == 0
+    json.loads(capsys.readouterr().out)
+
+
+def test_check_config_names_the_argument_of_a_missing_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check-config", str(tmp_path / "missing.yaml")]) == 2
+    out = capsys.readouterr().out
+    assert "missing.yaml: no such file (given to check-config on the command line)" in out
+    assert "--config" not in out
+    assert main(["--config", str(tmp_path / "missing.yaml"), "check-config"]) == 2
+    assert "(given with --config)" in capsys.readouterr().out
+
+
+def test_check_config_says_which_store_it_uses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = demo_config(tmp_path)
+    assert main(["check-config", str(config)]) == 0
+    assert f"no problems (5 channel(s)); store: {tmp_path / 'store.db'}" in capsys.readouterr().out
+
+
+def test_once_verbose_logs_the_store(tmp_path: Path) -> None:
+    config = demo_config(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--config", str(config), "--once", "-v"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"sportello: store: {tmp_path / 'store.db'}" in done.stderr
+
+
+def test_check_config_refuses_what_fails_at_run_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = demo_config(tmp_path, fail_rate=2)
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("business:", "keys:\n  dashboard.filter: q\nbusiness:", 1)
+    text = text.replace(f"path: {tmp_path / 'store.db'}", f"path: {tmp_path}")
+    config.write_text(text, encoding="utf-8")
+    assert main(["check-config", str(config)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    lines = text.splitlines()
+    fail_rates = [n for n, line in enumerate(lines, 1) if "fail_rate" in line]
+    expected = [f"{config}:{n}: " for n in fail_rates]
+    assert sum("options.fail_rate: must be between 0 and 1, got 2" in line for line in out) == 5
+    assert all(any(line.startswith(e) for line in out) for e in expected)
+    assert any(":2: keys · dashboard.filter: 'q' is also app.quit" in line for line in out)
+    store_line = next(n for n, line in enumerate(lines, 1) if line.strip().startswith("path:"))
+    assert any(line.startswith(f"{config}:{store_line}: store · path: ") for line in out)
+    assert out[-1] == f"7 problems in {config}"
+
+
+def test_an_adapter_that_is_not_installed_lists_the_installed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = demo_config(tmp_path)
+    text = config.read_text(encoding="utf-8").replace("adapter: demo", "adapter: imap", 1)
+    config.write_text(text, encoding="utf-8")
+    assert main(["check-config", str(config)]) == 2
+    out = capsys.readouterr().out
+    assert "adapter: no adapter named 'imap' is installed (installed: demo;" in out
+    assert "sportello adapters lists them" in out
+
+
+def test_once_reads_what_the_running_collector_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.core.leader import CollectorLock
+
+    config = demo_config(tmp_path)
+    assert main(["--config", str(config), "--once", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    polls_before = _count_polls(tmp_path / "store.db")
+    collector = CollectorLock(tmp_path / "store.db")
+    assert collector.try_acquire()
+    try:
+        assert main(["--config", str(config), "--once", "--json"]) == 0
+        captured = capsys.readouterr()
+    finally:
+        collector.release()
+    assert _count_polls(tmp_path / "store.db") == polls_before, "it polled beside the collector"
+    assert [row["waiting"] for row in json.loads(captured.out)] == [row["waiting"] for row in first]
+    assert "another sportello (a dashboard or collect) is polling this store" in captured.err
+    assert "showing what it stored, last poll" in captured.err and " ago" in captured.err
+
+
+def test_once_beside_a_collector_exits_1_for_unknown_or_failing_channels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui.core.leader import CollectorLock
+
+    config = demo_config(tmp_path)
+    collector = CollectorLock(tmp_path / "store.db")
+    assert collector.try_acquire()
+    try:  # nothing stored yet: every channel unknown
+        assert main(["--config", str(config), "--once", "--json"]) == 1
+    finally:
+        collector.release()
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert {row["state"] for row in rows} == {"unknown"}
+    assert {row["waiting"] for row in rows} == {None}
+    assert "no channel polled yet" in captured.err
+
+
+def _count_polls(db: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM polls").fetchone()[0])

@@ -45,6 +45,18 @@ def polls(db: Path) -> int:
             return 0
 
 
+def channels_polled(db: Path) -> int:
+    """How many channels have had a successful poll."""
+    if not db.exists():
+        return 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            query = "SELECT count(DISTINCT channel_id) FROM polls WHERE ok"
+            return int(conn.execute(query).fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
 def wait_for(predicate: object, limit_s: float = 30.0) -> bool:
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
@@ -80,3 +92,25 @@ def test_collect_polls_stands_by_takes_over_and_stops_cleanly(tmp_path: Path) ->
             if process is not None and process.poll() is None:
                 process.kill()
                 process.communicate(timeout=10)
+
+
+def test_once_beside_the_collector_service_shows_what_it_stored(tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    db = tmp_path / "store.db"
+    collector = start(config)
+    try:
+        assert wait_for(lambda: channels_polled(db) == 5), "the collector did not poll"
+        done = subprocess.run(
+            [sys.executable, "-m", "tui.cli", "--config", str(config), "--once"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("CHANNEL")
+        assert len(done.stdout.splitlines()) == 6
+        assert "showing what it stored, last poll" in done.stderr
+        assert collector.poll() is None, "the collector stopped"
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.communicate(timeout=20)

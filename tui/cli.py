@@ -25,7 +25,6 @@ from pathlib import Path
 
 from tui import __version__
 from tui.core.config import ConfigError, check_config, find_config, load_config
-from tui.core.records import Health
 from tui.core.settings import Config
 from tui.core.store import StoreError
 
@@ -71,7 +70,10 @@ def _load(path: Path | None) -> Config:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
-        path = find_config(args.path or args.config)
+        if args.path is not None:
+            path = find_config(args.path, given_as="given to check-config on the command line")
+        else:
+            path = find_config(args.config)
     except ConfigError as exc:
         print(exc)
         return EXIT_CONFIG
@@ -83,7 +85,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         print(f"{len(problems)} {noun} in {path}")
         return EXIT_CONFIG
     config = load_config(path)
-    print(f"{path}: no problems ({len(config.channels)} channel(s))")
+    print(f"{path}: no problems ({len(config.channels)} channel(s)); store: {config.store_path}")
     return EXIT_OK
 
 
@@ -94,6 +96,11 @@ def cmd_adapters(args: argparse.Namespace) -> int:
     for problem in problems:
         _err(f"sportello: {problem}")
     described = [cls.describe() for _, cls in sorted(loaded.items())]
+    ranges = {
+        (cls.name, option.name): option.range_text()
+        for cls in loaded.values()
+        for option in cls.options
+    }
     if args.json or args.json_list:
         print(json.dumps(described, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -107,22 +114,28 @@ def cmd_adapters(args: argparse.Namespace) -> int:
             )
             default = "" if option["default"] is None else f" = {option['default']}"
             extra = f" [{flags}]" if flags else ""
-            print(f"  {option['name']}: {option['type']}{default}{extra} — {option['description']}")
+            bounds = ranges.get((info["name"], option["name"]), "")
+            bounds = f" ({bounds})" if bounds else ""
+            print(
+                f"  {option['name']}: {option['type']}{default}{extra}{bounds}"
+                f" — {option['description']}"
+            )
         print()
     return EXIT_OK
 
 
 def cmd_once(args: argparse.Namespace, config: Config) -> int:
     from tui.core import report
-    from tui.core.headless import AnotherCollector, once
+    from tui.core.headless import once
 
-    try:
-        board, health = asyncio.run(once(config))
-    except AnotherCollector as exc:
-        _err(f"sportello: {exc}")
-        return EXIT_DEGRADED
-    print(report.as_json(board) if args.json else report.table(board))
-    return EXIT_OK if all(h is Health.OK for h in health.values()) else EXIT_DEGRADED
+    result = asyncio.run(once(config))
+    if not result.polled:
+        _err(
+            "sportello: another sportello (a dashboard or collect) is polling this store; "
+            f"showing what it stored, {report.poll_ages(result.board)}"
+        )
+    print(report.as_json(result.board) if args.json else report.table(result.board))
+    return EXIT_OK if report.all_clear(result.board) else EXIT_DEGRADED
 
 
 def cmd_collect(config: Config) -> int:
@@ -156,6 +169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_check_config(args)
     if args.command == "adapters":
         return cmd_adapters(args)
+    if args.json and not args.once:
+        _err(
+            "sportello: --json goes with --once (sportello --once --json) "
+            "or with adapters (sportello adapters --json); the dashboard has no JSON"
+        )
+        return EXIT_CONFIG
     try:
         config = _load(args.config)
     except ConfigError as exc:

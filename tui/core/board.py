@@ -39,6 +39,15 @@ class ChannelRow:
     def error(self) -> str | None:
         return self.record.last_error if self.record is not None else None
 
+    @property
+    def queue_known(self) -> bool:
+        """Whether the channel's queue was ever read: a successful poll is stored.
+
+        When not, its waiting, oldest wait and gap are unknown (``—``, JSON
+        ``null``), never 0: the dashboard and ``--once`` both ask this.
+        """
+        return self.record is not None and self.record.last_ok_at is not None
+
 
 def opens_label(row: ChannelRow, now: float) -> str | None:
     """``09:00`` (today), ``Mon 09:00`` (another day) when the channel is closed now.

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
+from dataclasses import dataclass
 
 from adapters import utc_now
 from tui.core.board import Board, read_board
 from tui.core.collector import Collector
 from tui.core.leader import CollectorLock
-from tui.core.records import Health
 from tui.core.settings import Config
 from tui.core.store import Store, StoreError
 from tui.core.waits import event_or_timeout
@@ -21,8 +21,12 @@ log = logging.getLogger(__name__)
 STANDBY_RETRY_S = 5.0
 
 
-class AnotherCollector(Exception):
-    """Another process is polling the channels of this store."""
+@dataclass(frozen=True, slots=True)
+class OnceResult:
+    """What ``--once`` shows: the board, and whether this process polled for it."""
+
+    board: Board
+    polled: bool  # False: another process is the collector; the board is what it stored
 
 
 def _take(lock: CollectorLock, store_path: object) -> bool:
@@ -33,29 +37,35 @@ def _take(lock: CollectorLock, store_path: object) -> bool:
         raise StoreError(f"cannot use the store at {store_path}: {exc.strerror or exc}") from exc
 
 
-async def once(config: Config) -> tuple[Board, dict[str, Health]]:
+async def once(config: Config) -> OnceResult:
     """Poll every channel once, store the results, and read the board back.
 
-    When another process is already the collector of this store, it does not poll
-    (that would double every API call) and raises :class:`AnotherCollector`.
+    When another process is already the collector of this store (a dashboard, or
+    ``collect`` under systemd), it does not poll (that would double every API
+    call): it reads what that collector stored.
     """
+    log.info("store: %s", config.store_path)
     lock = CollectorLock(config.store_path)
     if not _take(lock, config.store_path):
-        raise AnotherCollector(
-            f"another sportello is polling the channels of {config.store_path}; "
-            "showing what it stored would need the dashboard, or run --once when it stops"
-        )
+        # A later --poll asks the running collector for a fresh poll here, then reads.
+        return OnceResult(await read_stored(config), polled=False)
     try:
         async with await Store.open(config.store_path) as store:
             collector = Collector(config, store)
             try:
-                health = await collector.poll_once()
+                await collector.poll_once()
             finally:
                 await collector.aclose()
             board = await read_board(store, config, utc_now().timestamp())
     finally:
         lock.release()
-    return board, health
+    return OnceResult(board, polled=True)
+
+
+async def read_stored(config: Config) -> Board:
+    """The board from what the store holds now, without polling."""
+    async with await Store.open(config.store_path) as store:
+        return await read_board(store, config, utc_now().timestamp())
 
 
 async def collect(config: Config) -> None:

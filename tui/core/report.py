@@ -1,4 +1,9 @@
-"""The plain table and the JSON of ``sportello --once``."""
+"""The plain table and the JSON of ``sportello --once``.
+
+A channel whose queue was never read (:attr:`ChannelRow.queue_known`) has no
+waiting count, oldest wait or gap: ``—`` in the table and ``null`` in the JSON,
+as on the dashboard, never 0. The oldest wait is unknown too when nobody waits.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,10 @@ from typing import Any
 
 from adapters.options import format_duration
 from tui.core.board import Board, ChannelRow, opens_label
+from tui.core.records import Health
 
 COLUMNS = ("CHANNEL", "WAITING", "OLDEST", "EXPECT", "GAP", "FRT p50", "STATE")
+UNKNOWN = "—"
 
 
 def gap_text(gap_s: float | None) -> str:
@@ -16,6 +23,11 @@ def gap_text(gap_s: float | None) -> str:
     if gap_s is None or gap_s <= 0:
         return "ok"
     return "+" + format_duration(gap_s)
+
+
+def all_clear(board: Board) -> bool:
+    """Every channel is ok and its queue known: the only state that exits 0."""
+    return all(row.health is Health.OK and row.queue_known for row in board.channels)
 
 
 def _state_text(row: ChannelRow, now: float) -> str:
@@ -30,12 +42,18 @@ def _state_text(row: ChannelRow, now: float) -> str:
 
 def row_cells(row: ChannelRow, now: float) -> tuple[str, ...]:
     m = row.metrics
+    if row.queue_known:
+        waiting = str(m.waiting)
+        oldest = format_duration(m.oldest_wait_s) if m.waiting else UNKNOWN
+        gap = gap_text(m.gap_s)
+    else:
+        waiting = oldest = gap = UNKNOWN
     return (
         row.channel.label,
-        str(m.waiting),
-        format_duration(m.oldest_wait_s) if m.waiting else "—",
+        waiting,
+        oldest,
         format_duration(m.expect_s),
-        gap_text(m.gap_s),
+        gap,
         format_duration(m.frt_p50_s),
         _state_text(row, now),
     )
@@ -59,21 +77,37 @@ def _seconds(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
+def row_json(row: ChannelRow) -> dict[str, Any]:
+    m = row.metrics
+    known = row.queue_known
+    return {
+        "channel": row.channel.id,
+        "label": row.channel.label,
+        "waiting": m.waiting if known else None,
+        "oldest_wait_s": _seconds(m.oldest_wait_s) if known and m.waiting else None,
+        "expect_s": _seconds(m.expect_s),
+        "gap_s": _seconds(m.gap_s) if known else None,
+        "frt_p50_s": _seconds(m.frt_p50_s),
+        "state": str(row.health),
+        "error": row.error,
+    }
+
+
 def as_json(board: Board) -> str:
-    items: list[dict[str, Any]] = []
-    for row in board.channels:
-        m = row.metrics
-        items.append(
-            {
-                "channel": row.channel.id,
-                "label": row.channel.label,
-                "waiting": m.waiting,
-                "oldest_wait_s": _seconds(m.oldest_wait_s),
-                "expect_s": _seconds(m.expect_s),
-                "gap_s": _seconds(m.gap_s),
-                "frt_p50_s": _seconds(m.frt_p50_s),
-                "state": str(row.health),
-                "error": row.error,
-            }
-        )
+    items = [row_json(row) for row in board.channels]
     return json.dumps(items, ensure_ascii=False, indent=2)
+
+
+def poll_ages(board: Board) -> str:
+    """How old the stored figures are: ``last poll 2m ago`` or ``last polls 5s to 2m ago``."""
+    polls = [row.record.last_poll_at for row in board.channels if row.record is not None]
+    known = [at for at in polls if at is not None]
+    if not known:
+        return "no channel polled yet"
+    newest = format_duration(max(0.0, board.now - max(known)))
+    oldest = format_duration(max(0.0, board.now - min(known)))
+    never = len(board.channels) - len(known)
+    text = f"last poll {newest} ago" if newest == oldest else f"last polls {newest} to {oldest} ago"
+    if never:
+        text += f"; {never} channel(s) never polled"
+    return text
