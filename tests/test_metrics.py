@@ -213,7 +213,25 @@ def test_email_channel_row() -> None:
         gap_s=1.5 * H,
         frt_p50_s=2.25 * H,
         frt_p90_s=pytest.approx(2.45 * H),  # type: ignore[arg-type]
+        frt_p50_real_s=9 * H,  # 2h and 16h (18:00 to 10:00 the next day) in real time
     )
+
+
+def test_frt_answered_while_closed_is_instant_in_open_hours_only() -> None:
+    # Customers who wrote at 21:00 answered at 22:00, and at 08:00 before opening:
+    # no open time passed, but they waited an hour and eleven hours.
+    now = at(2026, 5, 7, 12)
+    answered = [
+        response(at(2026, 5, 5, 21), at(2026, 5, 5, 22)),
+        response(at(2026, 5, 5, 21), at(2026, 5, 6, 8)),
+        response(at(2026, 5, 6, 21), at(2026, 5, 6, 23)),
+    ]
+    row = channel_metrics(4 * H, OFFICE, [], answered, now)
+    assert row.frt_p50_s == 0.0
+    assert row.frt_p50_real_s == 2 * H
+    # A 24/7 channel: real time is open time.
+    assert channel_metrics(4 * H, ALWAYS, [], answered, now).frt_p50_real_s == 2 * H
+    assert channel_metrics(4 * H, OFFICE, [], [], now).frt_p50_real_s is None
 
 
 def test_nobody_waiting_is_ok() -> None:

@@ -53,6 +53,9 @@ class ChannelMetrics:
       "ok") or when the oldest wait is unknown.
     - ``frt_p50_s``, ``frt_p90_s``: ``None`` when no conversation was first answered
       in the window.
+    - ``frt_p50_real_s``: the same median in real time (every hour counts), to tell
+      an FRT of a few seconds of open time that was an answer given while closed
+      (the customer waited all night) from one given at once. ``None`` as above.
     """
 
     waiting: int
@@ -61,6 +64,7 @@ class ChannelMetrics:
     gap_s: float | None
     frt_p50_s: float | None
     frt_p90_s: float | None
+    frt_p50_real_s: float | None = None
 
 
 def wait_s(waiting_since: float, now: float, schedule: Schedule) -> float:
@@ -166,7 +170,12 @@ def channel_metrics(
     else:
         oldest = None  # callers on hold, hold time not reported
     gap = None if waiting == 0 or oldest is None else gap_s(oldest, expectation_s)
-    p50, p90 = frt_percentiles(first_responses, now, schedule, frt_window_s)
+    responses = list(first_responses)
+    p50, p90 = frt_percentiles(responses, now, schedule, frt_window_s)
+    if schedule.always_open:
+        p50_real = p50
+    else:
+        p50_real, _ = frt_percentiles(responses, now, Schedule.from_hours(None), frt_window_s)
     return ChannelMetrics(
         waiting=waiting,
         oldest_wait_s=oldest,
@@ -174,4 +183,5 @@ def channel_metrics(
         gap_s=gap,
         frt_p50_s=p50,
         frt_p90_s=p90,
+        frt_p50_real_s=p50_real,
     )
