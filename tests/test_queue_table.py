@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from textual.app import App, ComposeResult
 
+from adapters.options import format_duration as dur
+from tests.terminal_render import colour_number, line_with, style_of, terminal_lines
+from tui.core.glyphs import ASCII, UNICODE, set_glyphs
 from tui.core.queue_view import PreparedRows, QueueRow, QueueView, SortOrder, build_rows
 from tui.core.records import QueueItem
 from tui.widgets import QueueTable
-from tui.widgets.queue_table import CURSOR_MARK, fit, gap_text, layout_columns
+from tui.widgets.queue_table import (
+    GAP_WIDTH,
+    closed_now,
+    cursor_mark,
+    fit,
+    gap_text,
+    layout_columns,
+)
 
 NOW = 1_790_000_000.0
 LABELS = {"mail": "Email", "chat": "Chat", "fb": "Facebook"}
 EXPECT = {"mail": 3600.0, "chat": 300.0, "fb": 3600.0}
 SIZE = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def unicode_glyphs() -> Iterator[None]:
+    """The tests read ``▶``: Unicode glyphs, whatever the locale running them."""
+    set_glyphs(UNICODE)
+    yield
+    set_glyphs(None)
 
 
 def item(
@@ -164,8 +185,8 @@ async def test_cursor_is_visible_without_colour() -> None:
         table = app.query_one(QueueTable)
         await pilot.press("down")
         lines = screen_lines(table)
-        assert lines[1].startswith(CURSOR_MARK)
-        assert not any(line.startswith(CURSOR_MARK) for i, line in enumerate(lines) if i != 1)
+        assert lines[1].startswith(cursor_mark())
+        assert not any(line.startswith(cursor_mark()) for i, line in enumerate(lines) if i != 1)
 
 
 # -- rendering -------------------------------------------------------------------------
@@ -185,9 +206,9 @@ async def test_row_columns_at_80x24() -> None:
         first, second = screen_lines(table)[:2]
         assert len(first) == table.scrollable_content_region.width == 80  # no scrollbar
         assert first.startswith("▶ Facebook  Maria R.       Ordine non arrivato")
-        assert first.endswith("    9h     +8h")
+        assert first.endswith(f" {dur(9 * 3600):>6} {gap_text(8 * 3600):>7}")
         assert second.startswith("  Chat      l•••@e•••.it   Fattura")
-        assert second.endswith("    1m      ok")
+        assert second.endswith(f" {dur(60):>6}      ok")
         assert "luca.bianchi" not in second
 
 
@@ -303,14 +324,14 @@ async def test_changed_row_is_redrawn() -> None:
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(QueueTable)
         await pilot.pause()
-        assert screen_lines(table)[0].endswith("1m      ok")
+        assert screen_lines(table)[0].endswith(f" {dur(60):>6}      ok")
         view.set_rows(rows_of([item(1, age_s=4 * 3600)]))
         table.refresh_view()
         await pilot.pause()
-        assert screen_lines(table)[0].endswith("4h     +3h")
+        assert screen_lines(table)[0].endswith(f" {dur(4 * 3600):>6} {gap_text(3 * 3600):>7}")
 
 
-async def test_filter_and_sort_keep_the_selection() -> None:
+async def test_filter_keeps_the_selection() -> None:
     items = [item(i, "chat" if i % 2 else "mail", age_s=5000 - i * 10) for i in range(1, 301)]
     view = QueueView(rows_of(items))
     app = QueueApp(view)
@@ -319,11 +340,7 @@ async def test_filter_and_sort_keep_the_selection() -> None:
         await pilot.press("pagedown", "pagedown", "pagedown", "down", "down")
         chosen = selected_id(table)
         assert chosen is not None
-        offset = on_screen_offset(table)
-        view.set_sort(SortOrder.NEWEST)
-        table.refresh_view()
-        assert selected_id(table) == chosen
-        assert on_screen_offset(table) == offset
+        # A filter that still shows it: still selected.
         view.set_filter(f"subject {chosen}")
         table.refresh_view()
         assert selected_id(table) == chosen
@@ -334,6 +351,32 @@ async def test_filter_and_sort_keep_the_selection() -> None:
         table.refresh_view()
         assert table.cursor_index == 0
         assert table.scroll_offset.y == 0
+
+
+async def test_a_new_sort_order_shows_its_first_row() -> None:
+    # `o` "newest first" must show the newest, not keep the old selection with the
+    # newest rows scrolled away above it.
+    items = [item(i, "chat" if i % 2 else "mail", age_s=5000 - i * 10) for i in range(1, 301)]
+    view = QueueView(rows_of(items))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.press("pagedown", "pagedown", "pagedown", "down", "down")
+        assert table.cursor_index > table.size.height
+        view.set_sort(SortOrder.NEWEST)
+        table.refresh_view()
+        await pilot.pause()
+        newest = max(items, key=lambda i: (i.waiting_since, i.conversation_id))
+        assert selected_id(table) == newest.conversation_id
+        assert table.cursor_index == 0 and table.scroll_offset.y == 0
+        assert screen_lines(table)[0].startswith(cursor_mark())
+        assert app.highlighted[-1] == newest.conversation_id  # the preview follows
+        # A new board in the same order keeps the selection.
+        await pilot.press("down", "down")
+        chosen = selected_id(table)
+        view.set_rows(rows_of([*items, item(999, age_s=1.0)]))
+        table.refresh_view()
+        assert selected_id(table) == chosen
 
 
 async def test_select_by_conversation_id() -> None:
@@ -356,7 +399,7 @@ async def test_hundred_thousand_rows_render_only_the_screen() -> None:
         assert table.cursor_index == 99_999
         assert table.virtual_size.height == 100_000
         lines = screen_lines(table)
-        assert lines[-1].startswith(CURSOR_MARK)
+        assert lines[-1].startswith(cursor_mark())
         await pilot.press("pageup", "up")
         assert table.cursor_index == 99_999 - table.size.height - 1
 
@@ -364,3 +407,192 @@ async def test_hundred_thousand_rows_render_only_the_screen() -> None:
 def test_rows_are_plain_tuples() -> None:
     (row,) = rows_of([item(1)])
     assert isinstance(row, QueueRow) and isinstance(row, tuple)
+
+
+# -- issue 6: figures never cut, marks without colour, closed channels, ASCII ------------
+
+H = 3600.0
+D = 86400.0
+
+
+def wide_rows() -> PreparedRows:
+    return rows_of(
+        [
+            item(1, "fb", age_s=12 * D + 3 * H, name="Maria Rossi", subject="Ordine non arrivato"),
+            item(2, "mail", age_s=24 * H + 18 * 60, name="Luca Bianchi", subject="Fattura"),
+            item(3, "chat", age_s=90, name="Anna", subject="Reso"),
+        ]
+    )
+
+
+def line_of(table: QueueTable, name: str) -> str:
+    return next(line for line in screen_lines(table) if f" {name} " in line)
+
+
+def figures(row: QueueRow) -> tuple[str, str]:
+    return dur(row.wait_s), gap_text(row.gap_s)
+
+
+async def test_wait_and_gap_are_never_cut_at_any_width() -> None:
+    rows = wide_rows()
+    app = QueueApp(QueueView(rows))
+    async with app.run_test(size=(200, 12)) as pilot:
+        table = app.query_one(QueueTable)
+        for width in range(200, 29, -1):
+            await pilot.resize_terminal(width, 12)
+            await pilot.pause()
+            lines = screen_lines(table)
+            for row, line in zip(table.view.visible, lines, strict=False):
+                wait, gap = figures(row)
+                assert line.rstrip().endswith(f" {wait:>6} {gap:>7}"), (width, line)
+                assert len(line) <= width
+
+
+def test_narrow_layouts_take_room_from_the_text_not_the_figures() -> None:
+    for width in range(20, 200):
+        layout = layout_columns(width, wait=7, gap=10)
+        assert (layout.wait, layout.gap) == (7, 10)
+        used = layout.mark + layout.channel + layout.customer + layout.subject + 4 + 17
+        assert used == width or (used > width and layout.customer == layout.subject == 0)
+    narrow = layout_columns(40, gap=10)  # the NO_COLOR gap, 3 wider: from the customer
+    assert (narrow.customer, narrow.gap) == (8, 10)
+
+
+async def test_without_colour_warning_and_critical_rows_differ_by_a_mark(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    rows = rows_of(
+        [
+            item(1, "mail", age_s=10 * H, name="Crit"),  # +9h, expectation 1h: critical
+            item(2, "mail", age_s=H + 600, name="Warn"),  # +10m: warn
+            item(3, "mail", age_s=600, name="Calm"),  # not behind
+            item(4, "mail", age_s=11 * H, name="Cursor"),  # the selected row: no colour at all
+        ]
+    )
+    app = QueueApp(QueueView(rows))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        lines = {name: line_of(table, name) for name in ("Crit", "Warn", "Calm", "Cursor")}
+        assert lines["Crit"].endswith(f"{gap_text(9 * H)} !!")
+        assert lines["Warn"].endswith(f"{gap_text(600)} ! ")
+        assert lines["Calm"].endswith("ok   ")
+        assert lines["Cursor"].endswith(f"{gap_text(10 * H)} !!")
+        crit_end = lines["Crit"].index(gap_text(9 * H)) + len(gap_text(9 * H))
+        assert crit_end == lines["Warn"].index(gap_text(600)) + len(gap_text(600))  # aligned
+
+
+async def test_marks_only_without_colour() -> None:
+    app = QueueApp(QueueView(rows_of([item(1, age_s=10 * H)])))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        assert not app.no_color
+        assert screen_lines(table)[0].endswith(gap_text(9 * H))
+        assert table.column_layout() == layout_columns(80)
+
+
+async def test_closed_channel_says_closed_instead_of_0s() -> None:
+    rows = rows_of(
+        [
+            item(1, "mail", age_s=0.0, name="After"),  # wrote after closing
+            item(2, "mail", age_s=1800, name="Before"),
+            item(3, "chat", age_s=0.0, name="Open"),  # a channel that is open
+        ]
+    )
+    # The board's open-hours waits: the mail customer who wrote after closing has 0.
+    app = QueueApp(QueueView(rows))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        table.set_closed({"mail": "Wed 09:00"})
+        await pilot.pause()
+        after = line_of(table, "After")
+        assert after.rstrip().endswith(" closed"), after  # not "0s", and no gap
+        assert after.endswith(" " * GAP_WIDTH)
+        assert line_of(table, "Before").endswith(f"{dur(1800):>6} {gap_text(1800 - 3600):>7}")
+        assert line_of(table, "Open").endswith(f"{dur(0):>6} {gap_text(-300):>7}")
+        assert table.closed_channels == {"mail": "Wed 09:00"}
+        table.set_closed({})  # opened: the wait counts again
+        await pilot.pause()
+        assert line_of(table, "After").endswith(f"{dur(0):>6} {gap_text(-3600):>7}")
+
+
+async def test_ascii_glyphs_when_the_terminal_cannot_show_unicode() -> None:
+    set_glyphs(ASCII)
+    rows = rows_of(
+        [
+            item(1, "fb", age_s=10 * H, name="Maria Rossi-Bianchi", subject="Ordine " * 20),
+            item(2, "mail", age_s=60, name="Luca", subject="Fattura"),
+        ]
+    )
+    view = QueueView(rows)
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        lines = screen_lines(table)
+        assert lines[0].startswith("> Facebook")
+        assert "~" in lines[0]  # the long subject is cut with an ASCII mark
+        view.set_filter("nobody")
+        table.refresh_view()
+        await pilot.pause()
+        lines += screen_lines(table)
+        assert any('No conversation matches "nobody"' in line for line in lines)
+        text = "".join(lines)
+        assert all(ord(char) < 128 for char in text), [c for c in text if ord(c) >= 128]
+
+
+async def test_critical_gap_reads_loudest_with_16_colours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    rows = rows_of(
+        [
+            item(9, "mail", age_s=20 * H, name="Cursor"),
+            item(1, "mail", age_s=10 * H, name="Crit"),
+            item(2, "mail", age_s=H + 600, name="Warn"),
+        ]
+    )
+    app = QueueApp(QueueView(rows))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.console.color_system == "standard"
+        lines = terminal_lines(app, "standard")
+        crit = style_of(line_with(lines, "Crit"), gap_text(9 * H))
+        warn = style_of(line_with(lines, "Warn"), gap_text(600))
+        assert colour_number(crit) in (1, 9) and crit.bold and not crit.dim  # red
+        assert colour_number(warn) in (3, 11)  # yellow
+
+
+def test_closed_now_names_the_closed_channels_of_a_board() -> None:
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tui.core.board import Board, ChannelRow
+    from tui.core.metrics import ChannelMetrics
+    from tui.core.settings import Channel, OpenHours
+
+    rome = ZoneInfo("Europe/Rome")
+    hours = OpenHours(weekly=(((time(9), time(19)),),) * 7, timezone=rome, holidays=frozenset())
+    now = datetime(2026, 11, 24, 21, 0, tzinfo=rome).timestamp()  # a Tuesday, closed
+    opens = datetime(2026, 11, 25, 9, 0, tzinfo=rome).timestamp()
+
+    def channel_row(cid: str, opens_at: float | None) -> ChannelRow:
+        channel = Channel(
+            id=cid,
+            label=cid,
+            adapter="demo",
+            expectation=timedelta(hours=1),
+            hours=hours,
+            poll_interval=timedelta(seconds=60),
+            timeout=timedelta(seconds=10),
+        )
+        return ChannelRow(
+            channel, None, ChannelMetrics(1, 0.0, 3600, -3600, None, None), None, opens_at
+        )
+
+    board = Board(now, (channel_row("mail", opens), channel_row("chat", None)), (), ())
+    assert closed_now(board) == {"mail": "Wed 09:00"}

@@ -1,8 +1,9 @@
-"""Small pieces of text the widgets share: gap levels and bars, sparklines, clock
-times, and customer text made safe to show.
+"""Small pieces the widgets share: gap levels and bars, sparklines, clock times,
+customer text made safe to show, and component styles that read in any terminal.
 
-Everything here returns plain ``str`` (or an enum); the widgets wrap it in
-``Text`` objects, never in markup.
+The text helpers return plain ``str`` (or an enum); the widgets wrap it in
+``Text`` objects, never in markup. Glyphs come from :mod:`tui.core.glyphs`
+(ASCII when the terminal cannot show Unicode).
 """
 
 from __future__ import annotations
@@ -10,26 +11,36 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from rich.style import Style
+from textual.scrollbar import ScrollBarRender
+from textual.widget import Widget
+
+from tui.core.glyphs import glyphs
 from tui.core.inert import ELLIPSIS, inert, inert_block
 from tui.core.masking import mask_in_text
 from tui.core.settings import Dashboard
 
 __all__ = [
     "BAR_WIDTH",
-    "SPARK",
+    "FEW_COLOURS",
     "GapLevel",
+    "ascii_scrollbar",
+    "component_style",
     "customer_block",
     "customer_line",
     "format_clock",
     "gap_bar",
     "gap_level",
+    "sixteen_colours",
     "sparkline",
 ]
 
 BAR_WIDTH = 4
-SPARK = "▁▂▃▄▅▆▇█"
+FEW_COLOURS = "-colours-16"
+"""The class a table gives itself on a 16-colour terminal (see :func:`sixteen_colours`)."""
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -66,11 +77,12 @@ def gap_bar(gap_s: float | None, expect_s: float) -> str:
     """
     if gap_s is None or gap_s <= 0:
         return ""
+    block = glyphs().bar
     if expect_s <= 0:
-        return "█" * BAR_WIDTH
+        return block * BAR_WIDTH
     ratio = gap_s / expect_s
     blocks = 1 if ratio < 0.5 else 2 if ratio < 1 else 3 if ratio < 3 else 4
-    return "█" * blocks
+    return block * blocks
 
 
 def _daily(trend: Sequence[int | None], points: int) -> list[int | None]:
@@ -93,21 +105,23 @@ def sparkline(trend: Sequence[int | None] | None, points: int = 7) -> str:
     and any queue at all is higher; a bucket without data is a space (never an
     invented value). Buckets are merged to ``points`` by their largest value.
     """
+    marks = glyphs()
     if trend is None:
-        return "—"
+        return marks.dash
     values = _daily(trend, points)
     known = [v for v in values if v is not None]
     if not known:
-        return "—"
+        return marks.dash
+    spark = marks.spark
     top = max(known)
     chars = []
     for value in values:
         if value is None:
             chars.append(" ")
         elif value <= 0 or top <= 0:
-            chars.append(SPARK[0])  # an empty queue: the lowest bar
+            chars.append(spark[0])  # an empty queue: the lowest bar
         else:  # anything waiting is at least the second bar, the largest the top one
-            chars.append(SPARK[1 + int(min(value / top, 1.0) * (len(SPARK) - 2))])
+            chars.append(spark[1 + int(min(value / top, 1.0) * (len(spark) - 2))])
     return "".join(chars)
 
 
@@ -148,3 +162,43 @@ def customer_block(text: str, limit: int, reveal: bool) -> str:
     if cut and not body.endswith(ELLIPSIS):
         body = body[: max(limit - 1, 0)].rstrip() + ELLIPSIS
     return body
+
+
+def sixteen_colours(color_system: str | None) -> bool:
+    """True for a terminal of 16 colours (``TERM=xterm``, ``vt100``).
+
+    Textual draws the theme in true colour and Rich maps each colour to the
+    nearest of the 16 when it writes: the theme's error pink lands on grey (7),
+    dimmer than normal text (15), while its warning lands on bright yellow. On
+    such a terminal the tables pick their level colours from the 16 themselves
+    (:data:`FEW_COLOURS`), as exact palette colours that Rich maps to themselves.
+    """
+    return color_system in ("standard", "windows")
+
+
+def component_style(widget: Widget, name: str) -> Style:
+    """A component class's style for a cell (partial: the row keeps its background).
+
+    A colour with alpha (``$text-muted``) is blended over the widget's background
+    here: a partial style alone carries it at full strength, brighter than text.
+    """
+    style = widget.get_component_rich_style(name, partial=True)
+    color = widget.get_component_styles(name).color
+    if style.color is not None and color.a < 1:
+        _, background = widget.background_colors
+        style += Style(color=(background + color).rich_color)
+    return style
+
+
+class _AsciiScrollBarRender(ScrollBarRender):
+    """A scrollbar of spaces: its thumb shows by its colour, not by ``▁▂▃▄`` blocks."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
+def ascii_scrollbar(widget: Widget) -> None:
+    """Draw ``widget``'s vertical scrollbar without block glyphs when they cannot show."""
+    if glyphs().plain:
+        # Per instance, as Textual documents it (the attribute is a ClassVar).
+        widget.vertical_scrollbar.renderer = _AsciiScrollBarRender  # type: ignore[misc]

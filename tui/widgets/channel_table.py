@@ -2,67 +2,106 @@
 
 At 80 columns::
 
-    CHANNEL     WAITING   OLDEST  EXPECT  GAP             FRT p50  STATE
-    Email            12    5h10m      4h  +1h10m   ██ !     2h05m  ✓ ok
-    Phone             2  4m hold      2m  +2m       █        —     ⚠ timed out…
+    CHANNEL     WAITING   OLDEST  EXPECT  GAP              FRT p50  STATE
+    Email            12    5h10m      4h  +1h10m    ██ !     2h05m  ✓ ok
+    Phone             2  4m hold      2m  +2m        █        —     ⚠ timed out…
 
 From 100 columns on, ``FRT p90`` and ``7 DAYS`` (a sparkline of the queue depth
 over the last week) are added before ``STATE``. The security column arrives with
 the checklist; until then it is absent.
+
+A figure is never cut: the number columns are as wide as their widest figure
+(``+123d04h``), and a terminal too narrow for every column loses whole columns,
+``FRT p50`` first, then ``EXPECT``, ``OLDEST`` and ``WAITING`` (``GAP`` and
+``STATE`` stay). When not every channel fits the table's height and the table
+does not have the focus, it scrolls so that the worst channel is in view.
 
 Each update compares every cell with what is shown and calls ``update_cell`` only
 for the cells that changed: no clear, no flicker, and the cursor stays on its
 channel when channels are added or removed above it.
 
 The level of a gap shows in three ways, so that it reads with 16 colours and with
-``NO_COLOR``: a colour (component classes), a bar growing with gap/expectation,
-and a mark (``!`` warn, ``!!`` critical). The state has a glyph (✓ ⚠ ✗ …).
+``NO_COLOR``: a colour (component classes; on 16 colours the palette's own, see
+:func:`~tui.widgets.cells.sixteen_colours`), a bar growing with gap/expectation,
+and a mark (``!`` warn, ``!!`` critical). The state has a glyph (✓ ⚠ ✗ …, or
+ASCII: :mod:`tui.core.glyphs`). The cursor shows only while the table has the
+focus: a highlighted row would paint over its channel's colours.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len, set_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import BindingType
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import DataTable
 
 from adapters.options import format_duration
 from tui.bindings import bindings
 from tui.core.board import Board, ChannelRow, opens_label
+from tui.core.glyphs import Glyphs, glyphs
 from tui.core.inert import inert
 from tui.core.records import Health
 from tui.core.report import gap_text
 from tui.core.settings import Dashboard
-from tui.widgets.cells import GapLevel, format_clock, gap_bar, gap_level, sparkline
+from tui.widgets.cells import (
+    BAR_WIDTH,
+    FEW_COLOURS,
+    GapLevel,
+    ascii_scrollbar,
+    component_style,
+    format_clock,
+    gap_bar,
+    gap_level,
+    sixteen_colours,
+    sparkline,
+)
 
-__all__ = ["WIDE_AT", "ChannelTable", "describe_channel"]
+__all__ = ["OFF_HOURS", "WIDE_AT", "ChannelTable", "closed_unstarted", "describe_channel"]
 
 WIDE_AT = 100
 """From this many columns on, the table adds ``FRT p90`` and ``7 DAYS``."""
 
+OFF_HOURS = "off-hrs"
+"""The FRT shown when it is under a minute of open time only because the answers
+were given while the channel was closed (their real-time median is longer)."""
+CLOSED = "closed"
+"""OLDEST of a closed channel whose waits have not started counting."""
+
 _LABEL_LIMIT = 60  # characters of a channel label kept before truncating to the column
 _ERROR_LIMIT = 300  # characters of an error kept for the STATE cell
 _FULL_ERROR_LIMIT = 2000  # … and for describe_channel
-_MIN_STATE = 10
+_MIN_STATE = 8  # "✗ down", "⚠ degra…": the glyph and the colour say the rest
+_LABEL = 10  # the label's width below WIDE_AT …
+_MIN_LABEL = 8  # … and what it may shrink to before a column is dropped ("Facebook")
+_GAP_VALUE = 7  # "+23h18m": the gap's figure, before its bar and mark
+_INSTANT_S = 60.0  # an FRT under this reads as "answered at once"
 
-_GLYPHS = {
-    Health.OK: "✓",
-    Health.DEGRADED: "⚠",
-    Health.DOWN: "✗",
-    Health.UNKNOWN: "…",
-}
 _WORDS = {
     Health.OK: "ok",
     Health.DEGRADED: "degraded",
     Health.DOWN: "down",
     Health.UNKNOWN: "waiting for first poll",
 }
+
+
+def _glyph(health: Health, marks: Glyphs) -> str:
+    return {
+        Health.OK: marks.ok,
+        Health.DEGRADED: marks.degraded,
+        Health.DOWN: marks.down,
+        Health.UNKNOWN: marks.pending,
+    }[health]
+
+
 _LEVEL_CLASS = {
     GapLevel.OK: "channel-table--ok",
     GapLevel.BEHIND: "channel-table--behind",
@@ -75,13 +114,16 @@ _HEALTH_CLASS = {
     Health.DOWN: "channel-table--down",
     Health.UNKNOWN: "channel-table--pending",
 }
+# How bad a channel is, to keep the worst in view: down (its queue unknown), then critical.
+_LEVEL_RANK = {GapLevel.OK: 0, GapLevel.BEHIND: 1, GapLevel.WARN: 2, GapLevel.CRITICAL: 3}
+_HEALTH_RANK = {Health.OK: 0, Health.UNKNOWN: 0, Health.DEGRADED: 2, Health.DOWN: 4}
 
 
 @dataclass(frozen=True, slots=True)
 class _Column:
     key: str
     label: str
-    width: int | None  # None: as wide as its content (which we size ourselves)
+    width: int | None  # the narrowest it may be; None: sized by the layout (label, state)
     right: bool = False
 
     @property
@@ -93,7 +135,7 @@ _CHANNEL = _Column("channel", "CHANNEL", None)
 _WAITING = _Column("waiting", "WAITING", 7, right=True)
 _OLDEST = _Column("oldest", "OLDEST", 8, right=True)
 _EXPECT = _Column("expect", "EXPECT", 6, right=True)
-_GAP = _Column("gap", "GAP", 14)
+_GAP = _Column("gap", "GAP", _GAP_VALUE + 1 + BAR_WIDTH + 3)  # "+23h18m ████ !!"
 _FRT_P50 = _Column("frt_p50", "FRT p50", 7, right=True)
 _FRT_P90 = _Column("frt_p90", "FRT p90", 7, right=True)
 _TREND = _Column("trend", "7 DAYS", 7)
@@ -101,23 +143,56 @@ _STATE = _Column("state", "STATE", None)
 
 _NARROW = (_CHANNEL, _WAITING, _OLDEST, _EXPECT, _GAP, _FRT_P50, _STATE)
 _WIDE = (_CHANNEL, _WAITING, _OLDEST, _EXPECT, _GAP, _FRT_P50, _FRT_P90, _TREND, _STATE)
-_AUTO = frozenset(c.key for c in _WIDE if c.width is None)
+_FIGURES = tuple(c for c in _WIDE if c.width is not None)
+_DROP_ORDER = ("trend", "frt_p90", "frt_p50", "expect", "oldest", "waiting")
+"""Which column goes first when the terminal is too narrow for all of them."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
     columns: tuple[_Column, ...]
-    label_width: int
-    state_width: int
+    widths: Mapping[str, int]  # every column shown, label and state included
+
+    @property
+    def label_width(self) -> int:
+        return self.widths["channel"]
+
+    @property
+    def state_width(self) -> int:
+        return self.widths["state"]
 
 
-def _layout(width: int, padding: int) -> _Layout:
-    """Which columns, and how wide the label and the state may be, at ``width``."""
+def _layout(width: int, padding: int, figures: Mapping[str, int]) -> _Layout:
+    """Which columns, and how wide each is, at ``width``.
+
+    ``figures``: how wide each number column must be for its widest figure. Whole
+    columns are dropped (``_DROP_ORDER``) rather than any figure cut; the label
+    shrinks to ``_MIN_LABEL`` before a column goes.
+    """
     wide = width >= WIDE_AT
-    columns = _WIDE if wide else _NARROW
-    label_width = 10 if not wide else min(20, 12 + max(0, width - 140) // 4)
-    fixed = sum(c.width or 0 for c in columns) + 2 * padding * len(columns) + label_width
-    return _Layout(columns, label_width, max(_MIN_STATE, width - fixed))
+    columns = list(_WIDE if wide else _NARROW)
+    label = _LABEL if not wide else min(20, 12 + max(0, width - 140) // 4)
+
+    def state_room(shown: list[_Column], label_width: int) -> int:
+        used = sum(figures[c.key] for c in shown if c.width is not None) + label_width
+        return width - used - 2 * padding * len(shown)
+
+    drops = [None, *(key for key in _DROP_ORDER if any(c.key == key for c in columns))]
+    for drop in drops:
+        columns = [c for c in columns if c.key != drop]
+        for label_width in dict.fromkeys((label, min(label, _MIN_LABEL))):
+            room = state_room(columns, label_width)
+            if room >= _MIN_STATE:
+                break
+        if room >= _MIN_STATE:
+            break
+    if room < _MIN_STATE:  # narrower than GAP and STATE: a shorter label, then what is left
+        label_width = max(3, label_width - (_MIN_STATE - room))
+        room = max(1, state_room(columns, label_width))
+    widths = {c.key: figures[c.key] for c in columns if c.width is not None}
+    widths["channel"] = label_width
+    widths["state"] = room
+    return _Layout(tuple(columns), widths)
 
 
 def _same(a: Text | None, b: Text) -> bool:
@@ -130,27 +205,67 @@ def _same(a: Text | None, b: Text) -> bool:
     )
 
 
+def _cut(text: str, width: int, marks: Glyphs, *, pad: bool = False) -> str:
+    """``text`` in ``width`` cells, ending with the cut mark when it does not fit."""
+    length = cell_len(text)
+    if length > width:
+        mark = marks.cut if cell_len(marks.cut) < width else ""
+        return set_cell_size(text, width - cell_len(mark)) + mark
+    return text + " " * (width - length) if pad else text
+
+
+def closed_unstarted(row: ChannelRow) -> bool:
+    """The channel is closed now and none of its waits has started counting.
+
+    Its customers wrote after closing: their wait (open hours) is 0 until it
+    opens, which must not read as "just arrived".
+    """
+    metrics = row.metrics
+    return (
+        row.opens_at is not None
+        and metrics.waiting > 0
+        and row.record is not None
+        and row.record.on_hold is None
+        and metrics.oldest_wait_s == 0
+    )
+
+
+def answered_off_hours(row: ChannelRow) -> bool:
+    """FRT p50 under a minute of open time, but not in real time: answered while closed."""
+    metrics = row.metrics
+    return (
+        metrics.frt_p50_s is not None
+        and metrics.frt_p50_s < _INSTANT_S
+        and metrics.frt_p50_real_s is not None
+        and metrics.frt_p50_real_s >= _INSTANT_S
+    )
+
+
 def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
     """``✓ ok``, ``⚠ degraded: timed out``; only the error when both do not fit."""
+    marks = glyphs()
     health = row.health
-    glyph, word = _GLYPHS[health], _WORDS[health]
+    glyph, word = _glyph(health, marks), _WORDS[health]
     if health is Health.UNKNOWN:
-        text = f"{glyph} {word}"
-        return text if len(text) <= width else f"{glyph} first poll"
+        text = marks.mark(glyph, word)
+        return text if cell_len(text) <= width else marks.mark(glyph, "first poll")
     error = inert(row.error, _ERROR_LIMIT) if row.error else ""
     if health is Health.OK and now is not None:
         opens = opens_label(row, now)
         if opens is not None:  # closed: say so, and when it opens
-            for text in (f"{glyph} {word} · opens {opens}", f"{glyph} opens {opens}"):
-                if len(text) <= width:
+            for text in (
+                marks.mark(glyph, f"{word} {marks.dot} opens {opens}"),
+                marks.mark(glyph, f"opens {opens}"),
+            ):
+                if cell_len(text) <= width:
                     return text
-            return f"{glyph} closed"
+            return marks.mark(glyph, "closed")
     if health is Health.OK or not error:
-        return f"{glyph} {word}"
-    full = f"{glyph} {word}: {error}"
-    if len(full) <= width or width >= len(f"{glyph} {word}: ") + 8:
+        return marks.mark(glyph, word)
+    full = marks.mark(glyph, f"{word}: {error}")
+    if cell_len(full) <= width or width >= cell_len(marks.mark(glyph, f"{word}: ")) + 8:
         return full
-    return f"{glyph} {error}"  # the glyph and the colour still say degraded/down
+    return marks.mark(glyph, error)  # the glyph and the colour still say degraded/down
 
 
 class ChannelTable(DataTable[Text]):
@@ -176,6 +291,7 @@ class ChannelTable(DataTable[Text]):
         width: 1fr;
         height: auto;
         overflow-x: hidden;
+        scrollbar-size-vertical: 1;
         & > .channel-table--ok { color: $text-success; }
         & > .channel-table--behind { }
         & > .channel-table--warn { color: $text-warning; }
@@ -190,6 +306,21 @@ class ChannelTable(DataTable[Text]):
             & > .channel-table--critical { color: ansi_bright_red; }
             & > .channel-table--degraded { color: ansi_yellow; }
             & > .channel-table--down { color: ansi_bright_red; }
+        }
+        /* 16 colours: the palette's own green, yellow and bright red (see cells.py). */
+        &.-colours-16 {
+            & > .channel-table--ok { color: #00aa00; }
+            & > .channel-table--warn { color: #aa5500; }
+            & > .channel-table--critical { color: #ff5555; text-style: bold; }
+            & > .channel-table--degraded { color: #aa5500; }
+            & > .channel-table--down { color: #ff5555; text-style: bold; }
+        }
+        /* NO_COLOR draws colours as greys: the error pink would be dimmer than text. */
+        &:nocolor {
+            & > .channel-table--warn { color: $foreground; }
+            & > .channel-table--critical { color: $foreground; text-style: bold; }
+            & > .channel-table--degraded { color: $foreground; }
+            & > .channel-table--down { color: $foreground; text-style: bold; }
         }
     }
     """
@@ -220,6 +351,7 @@ class ChannelTable(DataTable[Text]):
     ) -> None:
         super().__init__(
             cursor_type="row",
+            show_cursor=False,  # shown while focused (on_focus)
             zebra_stripes=False,
             show_row_labels=False,
             name=name,
@@ -274,11 +406,23 @@ class ChannelTable(DataTable[Text]):
         board = self._board
         if board is None:
             return
-        layout = _layout(self._available_width(), self.cell_padding)
-        self._sync_columns(layout)
         rows: dict[str, ChannelRow] = {}
         for row in board.channels:
             rows.setdefault(row.channel.id, row)  # ids are unique in a valid config
+        gap_width = max(
+            [_GAP_VALUE]
+            + [cell_len(gap_text(r.metrics.gap_s)) for r in rows.values() if r.metrics.gap_s]
+        )
+        figures = {channel_id: self._figures(row, gap_width) for channel_id, row in rows.items()}
+        widths = {
+            column.key: max(
+                [column.width or 0, cell_len(column.label)]
+                + [cells[column.key].cell_len for cells in figures.values()]
+            )
+            for column in _FIGURES
+        }
+        layout = _layout(self._available_width(), self.cell_padding, widths)
+        self._sync_columns(layout)
         wanted = list(rows)
         keep = self.selected_channel_id
 
@@ -296,104 +440,156 @@ class ChannelTable(DataTable[Text]):
         keys = [column.key for column in layout.columns]
         for channel_id in wanted[:prefix]:
             shown = self._shown[channel_id]
-            for key, text in self._cells(rows[channel_id], layout).items():
+            for key, text in self._cells(rows[channel_id], layout, figures[channel_id]).items():
                 if not _same(shown.get(key), text):
-                    self.update_cell(channel_id, key, text, update_width=key in _AUTO)
+                    self.update_cell(channel_id, key, text)
                     shown[key] = text
         for channel_id in wanted[prefix:]:
-            cells = self._cells(rows[channel_id], layout)
+            cells = self._cells(rows[channel_id], layout, figures[channel_id])
             self.add_row(*(cells[key] for key in keys), key=channel_id)
             self._shown[channel_id] = cells
 
         if keep is not None and keep in rows:
             index = self.get_row_index(keep)
             if index != self.cursor_row:
-                self.move_cursor(row=index)
+                self.move_cursor(row=index, scroll=self.has_focus)
+        self._keep_worst_in_view()
+
+    def _worst_index(self) -> int | None:
+        """The row of the worst channel (down, then the worst gap); None if all are fine."""
+        board = self._board
+        if board is None:
+            return None
+        worst: tuple[int, float] = (0, 0.0)
+        found: str | None = None
+        for row in board.channels:
+            metrics = row.metrics
+            level = gap_level(metrics.gap_s, metrics.expect_s, self._thresholds)
+            rank = max(_LEVEL_RANK[level], _HEALTH_RANK[row.health])
+            share = (metrics.gap_s or 0.0) / metrics.expect_s if metrics.expect_s > 0 else 0.0
+            if rank > 0 and (rank, share) > worst:
+                worst, found = (rank, share), row.channel.id
+        if found is None or found not in self.rows:
+            return None
+        return self.get_row_index(found)
+
+    def _keep_worst_in_view(self) -> None:
+        """Scroll (without moving the cursor) so that the worst channel shows.
+
+        Only while the table has no focus: with the focus, the cursor decides.
+        """
+        if self.has_focus:
+            return
+        index = self._worst_index()
+        if index is None:
+            return
+        row = self._get_row_region(index)
+        region = Region(int(self.scroll_x), row.y, row.width, row.height)
+        self.scroll_to_region(
+            region, animate=False, spacing=self._get_fixed_offset(), force=True, immediate=True
+        )
 
     def _remove(self, channel_id: str) -> None:
         self.remove_row(channel_id)
         self._shown.pop(channel_id, None)
 
     def _sync_columns(self, layout: _Layout) -> None:
-        current = self.column_keys
-        wanted = [column.key for column in layout.columns]
+        """Columns and their widths as ``layout`` says; from the first that differs on,
+        they are removed and added again (their cells are then updated)."""
+        current = [(str(c.key.value), c.width) for c in self.ordered_columns]
+        wanted = [(column.key, layout.widths[column.key]) for column in layout.columns]
         if current == wanted:
             return
         prefix = 0
         while prefix < min(len(current), len(wanted)) and current[prefix] == wanted[prefix]:
             prefix += 1
-        for key in current[prefix:]:
+        for key, _ in current[prefix:]:
             self.remove_column(key)
             for shown in self._shown.values():
                 shown.pop(key, None)
         for column in layout.columns[prefix:]:
-            self.add_column(column.header, width=column.width, key=column.key)
+            self.add_column(column.header, width=layout.widths[column.key], key=column.key)
 
     # -- cells ----------------------------------------------------------------
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return component_style(self, component)
 
-    def _cells(self, row: ChannelRow, layout: _Layout) -> dict[str, Text]:
+    def _figures(self, row: ChannelRow, gap_width: int) -> dict[str, Text]:
+        """The number cells of a row (they size their columns: never cut)."""
+        marks = glyphs()
         metrics = row.metrics
         muted = self._style("channel-table--muted")
         known = row.record is not None and row.record.last_ok_at is not None
-        unknown = "…" if row.health is Health.UNKNOWN else "—"
+        unknown = marks.pending if row.health is Health.UNKNOWN else marks.dash
 
         def number(value: str, *, dim: bool = False) -> Text:
             return Text(value, style=muted if dim else "", justify="right", end="")
 
-        label = Text(inert(row.channel.label, _LABEL_LIMIT), end="")
-        label.truncate(layout.label_width, overflow="ellipsis", pad=True)
-
         phone = row.record is not None and row.record.on_hold is not None
+        gap: Text
         if not known:
-            waiting, oldest, gap = number(unknown, dim=True), number(unknown, dim=True), None
+            waiting, oldest = number(unknown, dim=True), number(unknown, dim=True)
+            gap = Text(unknown, style=muted, end="")
         else:
             waiting = number(str(metrics.waiting), dim=metrics.waiting == 0)
             if metrics.waiting == 0 or metrics.oldest_wait_s is None:
-                oldest = number("—", dim=True)
+                oldest = number(marks.dash, dim=True)
+            elif closed_unstarted(row):
+                oldest = number(CLOSED, dim=True)
             else:
                 value = format_duration(metrics.oldest_wait_s)
                 if phone and len(value) + 5 <= (_OLDEST.width or 0):
                     value += " hold"
                 oldest = number(value)
-            gap = self._gap_cell(row)
-
-        cells = {
-            "channel": label,
+            gap = self._gap_cell(row, gap_width)
+        if answered_off_hours(row):
+            frt_p50 = number(OFF_HOURS, dim=True)
+        else:
+            frt_p50 = number(_duration(metrics.frt_p50_s), dim=metrics.frt_p50_s is None)
+        return {
             "waiting": waiting,
             "oldest": oldest,
-            "expect": number(format_duration(metrics.expect_s)),
-            "gap": gap if gap is not None else Text(unknown, style=muted, end=""),
-            "frt_p50": number(format_duration(metrics.frt_p50_s), dim=metrics.frt_p50_s is None),
-            "frt_p90": number(format_duration(metrics.frt_p90_s), dim=metrics.frt_p90_s is None),
+            "expect": number(_duration(metrics.expect_s)),
+            "gap": gap,
+            "frt_p50": frt_p50,
+            "frt_p90": number(_duration(metrics.frt_p90_s), dim=metrics.frt_p90_s is None),
             "trend": Text(sparkline(row.trend), style=muted if row.trend is None else "", end=""),
-            "state": self._state_cell(row, layout.state_width),
         }
+
+    def _cells(self, row: ChannelRow, layout: _Layout, figures: dict[str, Text]) -> dict[str, Text]:
+        label = Text(
+            _cut(inert(row.channel.label, _LABEL_LIMIT), layout.label_width, glyphs(), pad=True),
+            end="",
+        )
+        cells = {**figures, "channel": label, "state": self._state_cell(row, layout.state_width)}
         return {column.key: cells[column.key] for column in layout.columns}
 
-    def _gap_cell(self, row: ChannelRow) -> Text:
+    def _gap_cell(self, row: ChannelRow, value_width: int) -> Text:
         metrics = row.metrics
         level = gap_level(metrics.gap_s, metrics.expect_s, self._thresholds)
         style = self._style(_LEVEL_CLASS[level])
+        if closed_unstarted(row):  # nothing counted yet: no gap to judge (see OLDEST)
+            return Text("", end="")
         if metrics.gap_s is None and metrics.waiting > 0:  # callers on hold, hold unknown
-            return Text("—", style=self._style("channel-table--muted"), end="")
+            return Text(glyphs().dash, style=self._style("channel-table--muted"), end="")
         if level is GapLevel.OK:
             return Text(gap_text(None), style=style, end="")
         value = gap_text(metrics.gap_s)
         bar = gap_bar(metrics.gap_s, metrics.expect_s)
-        return Text(f"{value:<7}{bar:>4} {level.marker}".rstrip(), style=style, end="")
+        plain = f"{value:<{value_width}} {bar:>{BAR_WIDTH}} {level.marker}".rstrip()
+        return Text(plain, style=style, end="")
 
     def _state_cell(self, row: ChannelRow, width: int) -> Text:
         now = self._board.now if self._board is not None else None
-        plain = _state_plain(row, width, now)
-        text = Text(plain, style=self._style(_HEALTH_CLASS[row.health]))
-        text.end = ""
-        text.truncate(width, overflow="ellipsis")
-        return text
+        plain = _cut(_state_plain(row, width, now), width, glyphs())
+        return Text(plain, style=self._style(_HEALTH_CLASS[row.health]), end="")
 
     # -- events ---------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_class(sixteen_colours(self.app.console.color_system), FEW_COLOURS)
+        ascii_scrollbar(self)
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply()
@@ -412,6 +608,11 @@ class ChannelTable(DataTable[Text]):
         if channel_id is not None:
             self._announced = channel_id
             self.post_message(self.ChannelHighlighted(self, channel_id))
+        self.show_cursor = True  # and scrolls to it
+
+    def on_blur(self, event: events.Blur) -> None:
+        self.show_cursor = False
+        self._keep_worst_in_view()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is not self:
@@ -430,6 +631,11 @@ class ChannelTable(DataTable[Text]):
         event.stop()
         if event.row_key.value is not None:
             self.post_message(self.ChannelSelected(self, event.row_key.value))
+
+
+def _duration(seconds: float | None) -> str:
+    """``2h05m``; the dash when unknown."""
+    return glyphs().dash if seconds is None else format_duration(seconds)
 
 
 def _when(at: float | None, now: float | None, tz: ZoneInfo | None) -> str:
@@ -452,6 +658,7 @@ def describe_channel(
     ``now`` adds "(2h ago)" to times; ``tz`` is the business time zone (UTC when
     not given). Everything from outside (label, error) is made inert.
     """
+    marks = glyphs()
     record = row.record
     health = row.health
     style = {
@@ -463,9 +670,22 @@ def describe_channel(
     adapter = record.adapter if record is not None else row.channel.adapter
     text = Text(end="")
     text.append(inert(row.channel.label, _LABEL_LIMIT), style="bold")
-    text.append(f"  adapter {inert(adapter, 40)} · id {inert(row.channel.id, 60)}", style="dim")
+    dot = marks.dot
+    text.append(f"  adapter {inert(adapter, 40)} {dot} id {inert(row.channel.id, 60)}", style="dim")
     text.append("\nState: ")
-    text.append(f"{_GLYPHS[health]} {_WORDS[health]}", style=style)
+    text.append(marks.mark(_glyph(health, marks), _WORDS[health]), style=style)
+    opens = opens_label(row, now) if now is not None else None
+    if opens is not None:
+        text.append(f"\nClosed now, opens {opens}. Waits count open hours only")
+        if closed_unstarted(row):
+            text.append(": these customers wrote after closing, their wait starts then")
+        text.append(".")
+    if answered_off_hours(row):
+        real = _duration(row.metrics.frt_p50_real_s)
+        text.append(
+            f"\nFRT p50: {_duration(row.metrics.frt_p50_s)} of open time, {real} in real time."
+            " FRT counts open hours; these answers were given while closed."
+        )
     if row.error:
         text.append("\nLast error: ")
         text.append(inert(row.error, _FULL_ERROR_LIMIT))

@@ -4,7 +4,9 @@ Textual's Footer builds a widget per key and rebuilds them whenever the bindings
 change; at start that alone cost about 90 ms here. This is one widget that draws
 one line of text from the same source (``screen.active_bindings``) and redraws
 when the screen's bindings change. Keys are bold and coloured, so they stand out
-with 16 colours and, by weight alone, with NO_COLOR.
+with 16 colours and, by weight alone, with NO_COLOR. Keys Textual shows as
+arrows (``⏎``, ``↓``) are named in words where the terminal cannot show them
+(:mod:`tui.core.glyphs`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.screen import Screen
 from textual.widget import Widget
+
+from tui.core.glyphs import glyphs
 
 
 class KeyBar(Widget):
@@ -43,19 +47,20 @@ class KeyBar(Widget):
 
     def render(self) -> Text:
         key_style = self.get_component_rich_style("key-bar--key")
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        marks = glyphs()
+        line = Text(no_wrap=True, overflow="crop", end="")
         seen: set[str] = set()
         palette = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
         palette_key = ""
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             if binding.key == palette and palette:
-                palette_key = self.app.get_key_display(binding)
+                palette_key = marks.key(self.app.get_key_display(binding))
                 continue
             if not binding.show or not enabled or binding.action in seen:
                 continue
             seen.add(binding.action)
             line.append(" ")
-            line.append(self.app.get_key_display(binding), style=key_style)
+            line.append(marks.key(self.app.get_key_display(binding)), style=key_style)
             line.append(f" {binding.description} ")
         if palette_key:
             tail = Text.assemble((palette_key, key_style), " palette ")
@@ -63,4 +68,8 @@ class KeyBar(Widget):
             if room > 0:
                 line.append(" " * room)
                 line.append_text(tail)
+        width = self.size.width
+        if width > 0 and line.cell_len > width:  # cut with our mark (ASCII "~")
+            line.truncate(max(width - len(marks.cut), 0))
+            line.append(marks.cut)
         return line

@@ -7,6 +7,13 @@ at a time (``render_line``), so its cost does not grow with the queue.
     ▶ Facebook  Maria R.       Ordine non arrivato…           9h    +8h
       Email     Luca B.        Fattura errata                 5h    +1h
 
+The wait and the gap are never cut: their columns are as wide as the widest
+figure of the queue (``120d00h``, ``+119d20h``), and a narrow terminal takes the
+room from the subject, the customer and the channel instead. Without colour
+(``NO_COLOR``) the gap carries the level's mark, ``!`` warn, ``!!`` critical, as
+in the channel rows. A conversation whose channel is closed and whose wait has not
+started counting (it wrote after closing) shows ``closed``, not ``0s``, and no gap.
+
 Customer text reaches the terminal only as plain-string ``Segment``s, already
 made inert by ``tui.core.inert``; nothing is parsed as markup. E-mail
 addresses and phone numbers are masked unless the view says ``reveal``.
@@ -19,7 +26,8 @@ screen, which changes the :class:`QueueView` and calls :meth:`refresh_view`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, set_cell_size
@@ -36,16 +44,42 @@ from textual.strip import Strip
 
 from adapters.options import format_duration
 from tui.bindings import bindings
+from tui.core.board import Board, opens_label
+from tui.core.glyphs import glyphs
 from tui.core.inert import inert
-from tui.core.queue_view import QueueRow, QueueView
+from tui.core.queue_view import PreparedRows, QueueRow, QueueView, SortOrder
 from tui.core.settings import Dashboard
-from tui.widgets.cells import GapLevel, gap_level
+from tui.widgets.cells import (
+    FEW_COLOURS,
+    GapLevel,
+    ascii_scrollbar,
+    component_style,
+    gap_level,
+    sixteen_colours,
+)
 
-__all__ = ["Layout", "QueueTable", "layout_columns"]
+__all__ = ["CLOSED", "Layout", "QueueTable", "closed_now", "cursor_mark", "layout_columns"]
 
-CURSOR_MARK = "▶ "
 NO_MARK = "  "
-ELLIPSIS = "…"
+CLOSED = "closed"
+"""The wait of a conversation whose channel is closed and whose wait has not started."""
+MARK_WIDTH = 3  # " !!" after the gap, without colour
+
+
+def closed_now(board: Board) -> dict[str, str]:
+    """The channels of ``board`` that are closed now, each with when it opens
+    (``Wed 09:00``): what :meth:`QueueTable.set_closed` wants."""
+    closed: dict[str, str] = {}
+    for row in board.channels:
+        opens = opens_label(row, board.now)
+        if opens is not None:
+            closed[row.channel.id] = opens
+    return closed
+
+
+def cursor_mark() -> str:
+    """``▶ `` (``> `` in ASCII): the mark of the selected row."""
+    return glyphs().cursor + " "
 
 
 class Layout(NamedTuple):
@@ -64,18 +98,20 @@ class Layout(NamedTuple):
     hint: int = 0
 
 
-WAIT_WIDTH = 6  # "12h30m"
+WAIT_WIDTH = 6  # "12h30m", "12d03h", "closed"
 GAP_WIDTH = 7  # "+12h30m"
 MIN_SUBJECT = 8
 
 
-def layout_columns(width: int) -> Layout:
+def layout_columns(width: int, wait: int = WAIT_WIDTH, gap: int = GAP_WIDTH) -> Layout:
     """Column widths for a table ``width`` cells wide.
 
-    80 columns (79 beside the scrollbar): channel 9, customer 14, wait 6,
-    gap 7, the subject the rest. Wider tables give the channel and the
-    customer more room; narrower ones take it from the customer, then the
-    channel.
+    ``wait`` and ``gap``: the widths the figures need (at least ``WAIT_WIDTH``,
+    ``GAP_WIDTH``); they are never narrowed. 80 columns (79 beside the
+    scrollbar): channel 9, customer 14, wait 6, gap 7, the subject the rest.
+    Wider tables give the channel and the customer more room; narrower ones
+    take it from the customer, then the channel, keeping a short subject;
+    narrower still, the subject goes, then the customer, then the channel.
     """
     if width >= 120:
         channel, customer = 14, 24
@@ -83,27 +119,51 @@ def layout_columns(width: int) -> Layout:
         channel, customer = 12, 18
     else:
         channel, customer = 9, 14
-    fixed = len(NO_MARK) + channel + customer + WAIT_WIDTH + GAP_WIDTH + 4  # 4 separators
-    short = MIN_SUBJECT - (width - fixed)
+    wait, gap = max(wait, WAIT_WIDTH), max(gap, GAP_WIDTH)
+
+    def rest() -> int:  # what is left for the subject
+        return width - (len(NO_MARK) + channel + customer + wait + gap + 4)  # 4 separators
+
+    short = MIN_SUBJECT - rest()
     if short > 0:
         cut = min(short, customer - 8)
         customer -= cut
         short -= cut
     if short > 0:
         channel -= min(short, channel - 5)
-    fixed = len(NO_MARK) + channel + customer + WAIT_WIDTH + GAP_WIDTH + 4
-    return Layout(len(NO_MARK), channel, customer, max(0, width - fixed), WAIT_WIDTH, GAP_WIDTH)
+    if rest() < 0:  # no room even for the figures: the customer goes, then the channel
+        customer = max(0, customer + rest())
+    if rest() < 0:
+        channel = max(0, channel + rest())
+    return Layout(len(NO_MARK), channel, customer, max(0, rest()), wait, gap)
 
 
 def fit(text: str, width: int, *, right: bool = False) -> str:
-    """``text`` padded or cut (with "…") to exactly ``width`` cells."""
+    """``text`` padded or cut (with "…", ASCII "~") to exactly ``width`` cells."""
     if width <= 0:
         return ""
     length = len(text) if text.isascii() else cell_len(text)
     if length > width:
-        return set_cell_size(text, width - 1) + ELLIPSIS
+        cut = glyphs().cut
+        return set_cell_size(text, width - len(cut)) + cut
     padding = " " * (width - length)
     return padding + text if right else text + padding
+
+
+_WAIT_OF = attrgetter("wait_s")
+_GAP_OF = attrgetter("gap_s")
+
+
+def _extremes(rows: Sequence[QueueRow]) -> tuple[float, float]:
+    """The longest wait and the worst gap of ``rows`` (O(1) for prepared rows)."""
+    if not rows:
+        return 0.0, 0.0
+    if isinstance(rows, PreparedRows):
+        by_wait = rows.orders.get(SortOrder.WAIT)
+        by_gap = rows.orders.get(SortOrder.GAP)
+        if by_wait is not None and by_gap is not None and by_wait.rows and by_gap.rows:
+            return by_wait.rows[0].wait_s, by_gap.rows[0].gap_s
+    return max(map(_WAIT_OF, rows)), max(map(_GAP_OF, rows))
 
 
 def gap_text(gap_s: float) -> str:
@@ -116,7 +176,9 @@ class QueueTable(ScrollView, can_focus=True):
 
     Change the view (``view.set_filter(…)``, ``set_rows(…)``) and call
     :meth:`refresh_view`, or hand over a new view with :meth:`update_rows`:
-    the selected conversation stays selected at the same place on screen.
+    the selected conversation stays selected at the same place on screen
+    (after a change of sort order, the first row of the new order is).
+    Call :meth:`set_closed` with each board: which channels are closed now.
     """
 
     ALLOW_SELECT = False
@@ -153,6 +215,19 @@ class QueueTable(ScrollView, can_focus=True):
         & > .queue-table--gap-warn { color: $text-warning; text-style: bold; }
         & > .queue-table--gap-critical { color: $text-error; text-style: bold; }
         & > .queue-table--empty { color: $text-muted; }
+        /* 16 colours: the palette's own green, yellow and bright red (see cells.py). */
+        &.-colours-16 {
+            & > .queue-table--gap-ok { color: #00aa00; }
+            & > .queue-table--gap-behind { color: #aa5500; }
+            & > .queue-table--gap-warn { color: #aa5500; text-style: bold; }
+            & > .queue-table--gap-critical { color: #ff5555; text-style: bold; }
+        }
+        /* NO_COLOR draws colours as greys: the error pink would be dimmer than text. */
+        &:nocolor {
+            & > .queue-table--gap-behind { color: $foreground; }
+            & > .queue-table--gap-warn { color: $foreground; text-style: none; }
+            & > .queue-table--gap-critical { color: $foreground; text-style: bold; }
+        }
     }
     """
 
@@ -205,6 +280,8 @@ class QueueTable(ScrollView, can_focus=True):
         self._last_rows = self._view.rows
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
         self._advance: Mapping[str, float] = {}
+        self._closed_now: Mapping[str, str] = {}
+        self._extremes = _extremes(self._view.rows)
         self._unknown: str | None = None  # a message when no queue has been read
         self._sync()
 
@@ -229,13 +306,23 @@ class QueueTable(ScrollView, can_focus=True):
 
         The selected conversation stays selected and, when possible, on the
         same screen line; if it left the queue the row that took its place
-        is selected, and after a new filter or sort the first row. Posts
-        :class:`Highlighted` when the selected conversation changes.
+        is selected, and after a filter that hides it the first row. After a
+        change of sort order the first row of the new order is selected, at the
+        top: "newest first" shows the newest. Posts :class:`Highlighted` when the
+        selected conversation changes.
         """
         if view is not None:
             self._view = view
         view = self._view
         rows = view.visible
+        if view.rows is not self._last_rows:
+            self._extremes = _extremes(view.rows)
+        if view.sort != self._last_state[2]:
+            self._last_state = view.state
+            self._last_rows = view.rows
+            self.virtual_size = Size(0, len(rows))
+            self._move(0, scroll_y=0, full_refresh=True)
+            return
         old = self._cursor_row
         offset = self._cursor - self.scroll_offset.y
         index: int | None = None
@@ -265,6 +352,21 @@ class QueueTable(ScrollView, can_focus=True):
         if dict(advance) != dict(self._advance):
             self._advance = dict(advance)
             self.refresh()
+
+    def set_closed(self, closed: Mapping[str, str]) -> None:
+        """The channels closed now (id -> when they open, ``Wed 09:00``), from each board.
+
+        Their conversations whose wait has not started show ``closed``.
+        """
+        if dict(closed) != dict(self._closed_now):
+            self._closed_now = dict(closed)
+            self._strips.clear()
+            self.refresh()
+
+    @property
+    def closed_channels(self) -> Mapping[str, str]:
+        """The channels :meth:`set_closed` said are closed now."""
+        return self._closed_now
 
     def refresh_view(self, view: QueueView | None = None) -> None:
         """Redraw after the view changed; the same as :meth:`update_rows`."""
@@ -311,6 +413,8 @@ class QueueTable(ScrollView, can_focus=True):
         self._strips.clear()
 
     def on_mount(self) -> None:
+        self.set_class(sixteen_colours(self.app.console.color_system), FEW_COLOURS)
+        ascii_scrollbar(self)
         if self._cursor_row is not None:
             self.post_message(self.Highlighted(self, self._cursor_row))
 
@@ -337,6 +441,23 @@ class QueueTable(ScrollView, can_focus=True):
 
     # -- rendering -------------------------------------------------------------
 
+    def column_layout(self, width: int | None = None) -> Layout:
+        """The columns at ``width`` (default: the table's), sized for this queue's figures."""
+        if width is None:
+            width = self.scrollable_content_region.width
+        longest, worst = self._extremes
+        ahead = max(self._advance.values(), default=0.0)
+        marks = MARK_WIDTH if self._marks() else 0
+        return layout_columns(
+            width,
+            wait=len(format_duration(longest + ahead)),
+            gap=len(gap_text(worst + ahead)) + marks,
+        )
+
+    def _marks(self) -> bool:
+        """Show the level's mark after the gap: without colour, nothing else tells it."""
+        return self.is_attached and self.app.no_color
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         rows = self._view.visible
@@ -348,23 +469,40 @@ class QueueTable(ScrollView, can_focus=True):
         row = rows[index]
         cursor = index == self._cursor
         advance = self._advance.get(row.channel_id, 0.0)
-        key = (row, width, cursor, self._view.reveal, self.thresholds, advance)
+        layout = self.column_layout(width)
+        closed = row.channel_id in self._closed_now and row.wait_s + advance <= 0
+        key = (row, layout, cursor, self._view.reveal, self.thresholds, advance, closed)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._render_row(row, width, cursor, advance)
+            strip = self._strips[key] = self._render_row(
+                row, width, cursor, advance, layout=layout, closed=closed
+            )
         return strip
 
-    def _render_row(self, row: QueueRow, width: int, cursor: bool, advance: float = 0.0) -> Strip:
-        layout = layout_columns(width)
+    def _render_row(
+        self,
+        row: QueueRow,
+        width: int,
+        cursor: bool,
+        advance: float = 0.0,
+        *,
+        layout: Layout | None = None,
+        closed: bool = False,
+    ) -> Strip:
+        layout = layout or self.column_layout(width)
         base = self.rich_style
         style = self.get_component_rich_style("queue-table--cursor") if cursor else base
         reveal = self._view.reveal
         left = " ".join(
             (
-                (CURSOR_MARK if cursor else NO_MARK) + fit(row.channel_label, layout.channel),
+                (cursor_mark() if cursor else NO_MARK) + fit(row.channel_label, layout.channel),
                 fit(row.customer_text(reveal), layout.customer),
                 fit(row.subject_text(reveal), layout.subject),
-                fit(format_duration(row.wait_s + advance), layout.wait, right=True),
+                fit(
+                    CLOSED if closed else format_duration(row.wait_s + advance),
+                    layout.wait,
+                    right=True,
+                ),
             )
         )
         gap_s = row.gap_s + advance
@@ -372,10 +510,16 @@ class QueueTable(ScrollView, can_focus=True):
         if cursor:
             gap_style = style + _BOLD if level in _LOUD else style
         else:
-            gap_style = base + self.get_component_rich_style(_GAP_CLASSES[level], partial=True)
+            gap_style = base + component_style(self, _GAP_CLASSES[level])
+        if closed:  # nothing counted yet: no gap to judge, neither "ok" nor a figure
+            gap = ""
+        elif self._marks():
+            gap = f"{gap_text(gap_s)} {level.marker:<2}"
+        else:
+            gap = gap_text(gap_s)
         segments = [
             Segment(left + " ", style),
-            Segment(fit(gap_text(gap_s), layout.gap, right=True), gap_style),
+            Segment(fit(gap, layout.gap, right=True), gap_style),
         ]
         used = cell_len(left) + 1 + layout.gap
         if used < width:
@@ -389,13 +533,13 @@ class QueueTable(ScrollView, can_focus=True):
         if self._unknown is not None:
             message = self._unknown
         elif view.filter_text.strip():
-            message = f"No conversation matches “{inert(view.filter_text, 40)}”"
+            message = f"No conversation matches {glyphs().quoted(inert(view.filter_text, 40))}"
         elif view.channel is not None and view.rows:
             message = "No one is waiting on this channel"
         else:
             message = "No one is waiting"
         text = fit(message, width) if cell_len(message) > width else message.center(width)
-        style = self.rich_style + self.get_component_rich_style("queue-table--empty", partial=True)
+        style = self.rich_style + component_style(self, "queue-table--empty")
         return Strip([Segment(text, style)], width)
 
     # -- internals -------------------------------------------------------------
