@@ -10,6 +10,7 @@ worker has finished).
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line(message, red=True, bold=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _unicode_glyphs() -> Iterator[None]:
+    """Tests see the Unicode glyphs whatever the locale CI runs them in; the tests of
+    the ASCII fallback choose it themselves."""
+    from tui.core.glyphs import UNICODE, set_glyphs
+
+    set_glyphs(UNICODE)
+    yield
+    set_glyphs(None)

@@ -60,7 +60,7 @@ async def test_push_scroll_and_escape_back() -> None:
         text = visible(app)
         assert "message number 39" in text
         assert "message number 0" not in text
-        assert "Email · Luca B. · waiting for 5h · gap +1h" in text
+        assert "Email · Luca B. · waiting for 5h00m · gap +1h00m" in text
         assert "Fattura errata [b]x[/b]" in text
         assert "40 messages" in text
         assert body.scroll_y > 0

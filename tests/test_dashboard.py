@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
+from tui.app import SportelloApp
 from tui.core.queue_view import SortOrder
 from tui.screens.conversation import ConversationScreen
 from tui.screens.help import HelpScreen
@@ -168,6 +169,8 @@ async def test_question_mark_lists_the_keys(tmp_path: Path) -> None:
         assert rows["Next conversation"].split() == ["↓", "j"]
         assert "Tab" in rows["Move between the channel rows and the queue"]
         assert len(helps) == len(set(helps))
+        shown = "\n".join(str(static.render()) for static in app.screen.query("Static"))
+        assert "count a channel's open hours only" in shown
         for noise in ("Scroll Left", "Page Right", "Copy selected text", "Focus Next"):
             assert noise not in helps, noise
         await pilot.press("escape")
@@ -248,19 +251,34 @@ async def test_quitting_closes_the_store(tmp_path: Path) -> None:
     assert not [t for t in leftover if t.is_alive()], "store threads still running"
 
 
-async def test_the_command_palette_offers_the_dashboard_actions(tmp_path: Path) -> None:
+async def _palette(app: SportelloApp, query: str) -> list[str]:
+    from tui.commands import SportelloCommands
+
+    provider = SportelloCommands(app.screen)
+    return [hit.text or "" async for hit in provider.search(query)]
+
+
+async def test_the_command_palette_finds_our_actions_by_the_words_on_screen(
+    tmp_path: Path,
+) -> None:
+    from tui.commands import palette_commands
+
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await until_loaded(pilot, polled=False)
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        for wanted in (
-            "Filter the queue by text",
-            "Change the order of the queue",
-            "Poll every channel now",
-            "Pause or resume live updates",
+        for word, wanted in (
+            ("sort", "Change the order of the queue"),
+            ("help", "Show every key of this screen"),
+            ("refresh", "Poll every channel now"),
+            ("search", "Filter the queue by text"),
+            ("pause", "Pause or resume live updates"),
         ):
-            assert wanted in titles
-        sort = next(c for c in app.get_system_commands(app.screen) if "order" in c.title)
+            assert wanted in await _palette(app, word), word
+        titles = [command.title for command in palette_commands(app, app.screen)]
+        assert len(titles) == len(set(titles)), "a title is listed twice"
+        for textual_only in ("Keys", "Screenshot", "Maximize"):
+            assert textual_only not in titles
+        sort = next(c for c in palette_commands(app, app.screen) if "order" in c.title)
         sort.callback()
         await pilot.pause()
         assert app.dashboard.view.sort is SortOrder.WAIT

@@ -149,7 +149,7 @@ async def test_header_line_and_placeholders() -> None:
         preview.show_conversation(header(), [], reveal=False, tz=ROME, now=NOW)
         await pilot.pause()
         drawn = screen_text(preview)
-        assert "Facebook · Maria R. · waiting for 9h · gap +8h" in drawn
+        assert "Facebook · Maria R. · waiting for 9h00m · gap +8h00m" in drawn
         assert "Ordine non arrivato" in drawn
         assert "No messages stored" in drawn
         preview.show_text(Text("Email · imap\nState: ✓ ok"))
@@ -217,3 +217,45 @@ def test_cut_never_leaves_part_of_an_address() -> None:
 def test_non_ascii_names_survive() -> None:
     text = header_text(header(customer_name="Zoë Łukasiewicz 王小明"), reveal=False).plain
     assert "Zoë Łukasiewicz 王小明" in text
+
+
+def test_a_wait_of_open_hours_says_the_real_time_too() -> None:
+    plain = header_text(header(wait_s=2 * 3600.0, gap_s=3600.0, wrote_s=27 * 3600.0), False).plain
+    assert "wrote 1d03h ago · 2h00m of open time · gap +1h00m" in plain
+
+
+def test_a_wait_that_has_not_started_says_when_it_will() -> None:
+    text = header_text(
+        header(wait_s=0.0, gap_s=-3600.0, wrote_s=45 * 60.0, counts_from="Wed 09:00"), False
+    )
+    assert "wrote 45m ago · closed · counts from Wed 09:00" in text.plain
+    assert "0s" not in text.plain
+
+
+def test_revealing_shows_the_contact_details_even_when_the_name_is_known() -> None:
+    known = header(customer_phone="+39 333 123 4567")
+    masked = header_text(known, reveal=False).plain
+    shown = header_text(known, reveal=True).plain
+    assert "maria.rossi@example.it" not in masked and "333 123" not in masked
+    assert "m•••@e•••.it" in masked.splitlines()[2], "masked, but there"
+    assert "maria.rossi@example.it" in shown and "+39 333 123 4567" in shown
+
+
+def test_a_customer_known_only_by_a_handle_is_named_by_it() -> None:
+    text = header_text(
+        header(customer_name=None, customer_email=None, customer_handle="@maria_r"), False
+    )
+    assert text.plain.startswith("Facebook · @maria_r ·")
+
+
+async def test_the_header_ticks_without_reloading_the_messages() -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show_conversation(header(), [message("ciao")], reveal=False, tz=ROME, now=NOW)
+        await pilot.pause()
+        body = preview.body
+        preview.update_header(header(wait_s=9 * 3600.0 + 300, gap_s=8 * 3600.0 + 300), False)
+        await pilot.pause()
+        assert "waiting for 9h05m · gap +8h05m" in screen_text(preview)
+        assert preview.body is body

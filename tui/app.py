@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import BindingType
+from textual.command import Provider
 from textual.screen import Screen
 
 from adapters import utc_now
 from adapters.base import Clock
 from tui.bindings import bindings
+from tui.commands import SportelloCommands
 from tui.core.board import Board
 from tui.core.keymap import BY_ID, check_keymap
-from tui.core.live import Live, LiveUpdate, opening_board
+from tui.core.live import Live, LiveUpdate, Refresh, opening_board
 from tui.core.queue_view import QueueRow, build_board_rows
 from tui.core.settings import Config
 from tui.core.store import StoreError
@@ -35,6 +36,7 @@ class SportelloApp(App[int]):
     TITLE = "sportello"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings("app")]
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar[set[type[Provider] | Any]] = {SportelloCommands}
 
     def __init__(
         self,
@@ -103,29 +105,40 @@ class SportelloApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
+        # Tab moves the focus only where there is more than one place for it.
+        can_move = len(self.screen.focus_chain) > 1
         active = (
             (binding.key, binding.action, binding.id)
             for _, binding, enabled, _ in self.screen.active_bindings.values()
-            if enabled
+            if enabled and (can_move or binding.action not in _FOCUS_ACTIONS)
         )
         self.push_screen(HelpScreen(rows_for(active)))
 
     def action_refresh(self) -> None:
-        self.live.refresh_now()
-        self.notify("Polling every channel now.", timeout=2)
+        said = {
+            Refresh.POLLING: "Polling every channel now.",
+            Refresh.PAUSED: "Polling is paused: nothing is polled. Press p to resume.",
+            Refresh.ASKED: "Asked the collector to poll every channel now.",
+            Refresh.NO_STORE: "The store is not open: nothing can be polled.",
+        }
+        result = self.live.refresh_now()
+        if result in (Refresh.PAUSED, Refresh.NO_STORE):
+            self.notify(said[result], timeout=4, severity="warning")
+        else:
+            self.notify(said[result], timeout=3)
 
     def action_toggle_pause(self) -> None:
         self.live.set_paused(not self.live.paused)
+        self.refresh_bindings()  # the key bar says "p resume" while paused
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        for spec in BY_ID.values():
-            if spec.scope in ("queue", "channels", "conversation") or spec.id == "app.quit":
-                continue
-            target = self if spec.scope == "app" else screen
-            action = getattr(target, f"action_{spec.action}", None)
-            if action is not None and callable(action):
-                yield SystemCommand(spec.help, spec.help, action)
+    def describe_binding(self, action: str) -> str | None:
+        """A key bar word that depends on the state (``p pause`` / ``p resume``)."""
+        if action == "toggle_pause":
+            return "resume" if self.live.paused else "pause"
+        return None
+
+
+_FOCUS_ACTIONS = frozenset({"app.focus_next", "app.focus_previous", "focus_next", "focus_previous"})
 
 
 def run_dashboard(config: Config) -> int:

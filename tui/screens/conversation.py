@@ -1,23 +1,28 @@
 """One conversation on its own screen, for reading (replying comes with triage).
 
 The dashboard loads the messages in a worker and pushes this screen with them;
-Escape (or q) comes back.
+Escape (or q) comes back. The screen stays live: with every board the dashboard
+calls :meth:`ConversationScreen.live_update`, so the clock, who polls, the wait
+and gap tick as on the dashboard, and new messages of the conversation appear
+(loaded off the event loop with ``load``) as they arrive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
 from tui.bindings import bindings
-from tui.core.inert import inert
+from tui.core.polling_status import PollingStatus
 from tui.core.records import MessageRecord
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import (
@@ -28,26 +33,11 @@ from tui.widgets.preview import (
     message_text,
     messages_text,
 )
+from tui.widgets.top_bar import TopBar
 
-__all__ = ["SCROLL_BINDINGS", "ConversationScreen"]
+Loader = Callable[[], Awaitable[Sequence[MessageRecord]]]
 
-SCROLL_BINDINGS: tuple[Binding, ...] = (
-    Binding("down,j", "read_down", "down", show=False, id="conversation.down"),
-    Binding("up,k", "read_up", "up", show=False, id="conversation.up"),
-    Binding(
-        "pagedown,space", "read_page_down", "page down", show=False, id="conversation.page_down"
-    ),
-    Binding("pageup", "read_page_up", "page up", show=False, id="conversation.page_up"),
-    Binding("home,g", "read_top", "first", id="conversation.top"),
-    Binding("end,G", "read_bottom", "last", id="conversation.bottom"),
-)
-"""Scrolling keys; the key table (``tui.core.keymap``) may declare the same ids."""
-
-
-def _bindings() -> list[BindingType]:
-    declared = bindings("conversation")  # conversation.back, from the key table
-    ids = {binding.id for binding in declared}
-    return [*declared, *(b for b in SCROLL_BINDINGS if b.id not in ids)]
+__all__ = ["ConversationScreen"]
 
 
 class ConversationBody(VerticalScroll):
@@ -60,14 +50,9 @@ class ConversationScreen(Screen[None]):
     DEFAULT_CSS = """
     ConversationScreen {
         layout: vertical;
-        & > #conversation-title {
-            height: 1;
-            background: $primary;
-            color: $text;
-        }
         & > #conversation-header {
             height: auto;
-            max-height: 2;
+            max-height: 3;
             text-wrap: nowrap;
             text-overflow: ellipsis;
             padding: 0 1;
@@ -83,7 +68,7 @@ class ConversationScreen(Screen[None]):
     }
     """
 
-    BINDINGS = _bindings()
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("conversation")]
 
     def __init__(
         self,
@@ -93,25 +78,39 @@ class ConversationScreen(Screen[None]):
         reveal: bool,
         tz: ZoneInfo,
         now: float,
-        title: str = "sportello",
+        title: str = "",
+        load: Loader | None = None,
     ) -> None:
         super().__init__()
         self.conversation = header
         self.reveal = reveal
+        self.tz = tz
+        self.now = now
+        self._business = title
+        self._load = load
+        self._messages: list[MessageRecord] = []
+        self.parts: list[Text] = []
+        self._set_messages(messages)
+
+    def _set_messages(self, messages: Sequence[MessageRecord]) -> None:
+        self._messages = sorted(messages, key=lambda m: m.sent_at)
         self.parts = [
-            message_text(m, reveal=reveal, tz=tz, now=now, limit=FULL_BODY_LIMIT)
-            for m in sorted(messages, key=lambda m: m.sent_at)
+            message_text(m, reveal=self.reveal, tz=self.tz, now=self.now, limit=FULL_BODY_LIMIT)
+            for m in self._messages
         ]
         if not self.parts:
             self.parts = [Text("No messages stored for this conversation yet.", style="dim")]
-        self._app_name = title
+
+    def _title_context(self) -> str:
+        count = len(self._messages)
+        return f"conversation · {count} message{'s' if count != 1 else ''}"
 
     def compose(self) -> ComposeResult:
-        count = len(self.parts)
-        title = Text(end="", no_wrap=True, overflow="ellipsis")
-        title.append(f" {inert(self._app_name, 40)}", style="bold")
-        title.append(f" · conversation · {count} message{'s' if count != 1 else ''}")
-        yield Static(title, id="conversation-title")
+        top = TopBar(self._business, self.tz, id="conversation-top")
+        top.context = self._title_context()
+        top.set_time(self.now)
+        top.revealed = self.reveal
+        yield top
         yield Static(header_text(self.conversation, self.reveal), id="conversation-header")
         with ConversationBody(id="conversation-body"):
             yield Static(messages_text(self.parts), id="conversation-messages")
@@ -130,6 +129,57 @@ class ConversationScreen(Screen[None]):
         messages = self.query_one("#conversation-messages", Static)
         y = lines_before_last(self.parts, messages.styles, messages.content_region.width)
         self.body.scroll_to(y=y, animate=False)
+
+    # -- live ---------------------------------------------------------------------
+
+    def live_update(
+        self,
+        header: ConversationHeader | None,
+        now: float,
+        status: PollingStatus,
+        *,
+        reload: bool,
+    ) -> None:
+        """A new board: tick the clock, the status and the wait; ``reload`` the
+        messages (off the event loop) when the queue was rebuilt. ``header`` is
+        None once the conversation is no longer waiting (answered or closed)."""
+        self.now = now
+        top = self.query_one("#conversation-top", TopBar)
+        top.set_time(now)
+        top.set_status(status.text, status.level)
+        if header is not None:
+            self.conversation = header
+        else:
+            self.conversation = ConversationHeader(
+                channel_label=self.conversation.channel_label,
+                customer_name=self.conversation.customer_name,
+                customer_email=self.conversation.customer_email,
+                customer_phone=self.conversation.customer_phone,
+                subject=self.conversation.subject,
+                wait_s=None,
+                gap_s=None,
+                customer_handle=self.conversation.customer_handle,
+                waiting=False,
+            )
+        self.query_one("#conversation-header", Static).update(
+            header_text(self.conversation, self.reveal)
+        )
+        if reload and self._load is not None:
+            self._reload()
+
+    @work(group="conversation-reload", exclusive=True, exit_on_error=False)
+    async def _reload(self) -> None:
+        if self._load is None:
+            return
+        messages = list(await self._load())
+        if messages == self._messages or not self.is_attached:
+            return
+        at_end = self.body.scroll_y >= self.body.max_scroll_y
+        self._set_messages(messages)
+        self.query_one("#conversation-top", TopBar).context = self._title_context()
+        self.query_one("#conversation-messages", Static).update(messages_text(self.parts))
+        if at_end:  # following the conversation: show what just arrived
+            self.call_after_refresh(self._show_last)
 
     # -- actions ----------------------------------------------------------------
 

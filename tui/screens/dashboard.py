@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.screen import Screen
@@ -17,10 +17,12 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.bindings import bindings
-from tui.core.board import Board
+from tui.core.board import Board, ChannelRow, opens_label
 from tui.core.inert import inert
 from tui.core.live import Live, LiveUpdate, Role
+from tui.core.polling_status import PollingStatus
 from tui.core.queue_view import QueueRow, QueueView, build_board_rows
+from tui.core.records import MessageRecord
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
 from tui.widgets.channel_table import ChannelTable
@@ -28,6 +30,9 @@ from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import ConversationHeader, Preview
 from tui.widgets.queue_table import QueueTable
 from tui.widgets.top_bar import TopBar
+
+if TYPE_CHECKING:
+    from tui.screens.conversation import ConversationScreen
 
 PREVIEW_DELAY_S = 0.08
 
@@ -46,11 +51,7 @@ class QueueFilter(Input):
     # size, so that needs a repaint, not a layout of the whole screen.
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "clear filter", id="filter.cancel"),
-        Binding("enter", "accept", "keep filter", id="filter.accept"),
-        Binding("down", "accept", "to the queue", show=False, id="filter.down"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("filter")]
 
     def __init__(self, on_text: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -92,7 +93,12 @@ class DashboardScreen(Screen[None]):
         self.channel_filter: str | None = None
         self._preview_for: int | None = None
         self._preview_timer: Timer | None = None
+        self._channel_shown: str | None = None  # the preview describes this channel
+        self._advance: Mapping[str, float] = {}
         self._stopped = False
+        self._frozen = False
+        self._reading: tuple[ConversationScreen, int] | None = None  # open, and its id
+        self._last_status: PollingStatus | None = None
 
     # -- layout -------------------------------------------------------------
 
@@ -102,7 +108,7 @@ class DashboardScreen(Screen[None]):
         yield ChannelTable(id="channels")
         yield Static(id="queue-title", classes="section")
         yield QueueFilter(
-            self._filter_to, placeholder="filter: customer, subject, channel…", id="filter"
+            self._filter_to, placeholder="filter: customer, subject, message, channel…", id="filter"
         )
         yield QueueTable(self.view, thresholds=self.config.dashboard, id="queue")
         yield Static(Text(" Preview"), id="preview-title", classes="section")
@@ -128,28 +134,66 @@ class DashboardScreen(Screen[None]):
         self.paused = update.paused
         self.query_one("#channels", ChannelTable).update_board(board, self.config.dashboard)
         queue = self.query_one("#queue", QueueTable)
-        queue.set_unknown(None)
-        if update.prepared is not self.view.rows:
+        queue.set_unknown(self._unknown_queue(board))
+        queue.set_closed(
+            {
+                row.channel.id: opens_label(row, board.now) or ""
+                for row in board.channels
+                if row.opens_at is not None
+            }
+        )
+        rebuilt = update.prepared is not self.view.rows
+        if rebuilt:
             self.view.set_rows(update.prepared)
-            # 100,000 rows make every full garbage collection a visible stall;
-            # they hold no cycles, so keep the collector off them.
-            gc.freeze()
+            self._advance = {}
             queue.set_advance({})
             queue.refresh_view(self.view)
+            if board.complete:
+                self._freeze_once()
         else:
+            self._advance = dict(update.advance)
             queue.set_advance(update.advance)
         top = self.query_one("#top", TopBar)
         top.set_time(board.now)
-        self._update_status()
+        top.set_status(update.status.text, update.status.level)
         self._update_title()
-        if self._preview_for is None:
-            self._show_selected()
+        self._refresh_preview(rebuilt)
+        self._refresh_conversation_screen(update, rebuilt)
+
+    def _unknown_queue(self, board: Board) -> str | None:
+        """Why the queue is not known yet, or None once any channel has been read.
+
+        Before the first poll an empty queue is not "No one is waiting".
+        """
+        if board.queue or any(_was_read(row) for row in board.channels):
+            return None
+        if any(row.record is not None and row.record.last_error for row in board.channels):
+            return "No channel could be read yet: see the channel rows."
+        return "Reading the channels (first poll)…"
+
+    def _freeze_once(self) -> None:
+        """Keep the garbage collector off what start-up left alive (modules, the
+        first queue), once, after the first complete board is drawn.
+
+        Only once: frozen objects are never collected, so freezing again at every
+        board would keep whatever cyclic garbage was alive at each freeze for as
+        long as the dashboard runs.
+        """
+        if self._frozen:
+            return
+        self._frozen = True
+
+        def freeze() -> None:
+            gc.collect()
+            gc.freeze()
+
+        self.call_after_refresh(freeze)
 
     def on_board_updated(self, message: BoardUpdated) -> None:
         self.apply(message.update)
 
     def on_live_stopped(self, message: LiveStopped) -> None:
-        self.query_one("#top", TopBar).status = "○ stopped"
+        self.query_one("#top", TopBar).set_status("○ stopped", "error")
         self._stopped = True
         self._update_title()
         if self.board is None:  # nothing to show: say why, where the data would be
@@ -159,23 +203,14 @@ class DashboardScreen(Screen[None]):
             )
         self.notify(message.reason, title="Live updates stopped", severity="error", timeout=30)
 
-    def _update_status(self) -> None:
-        top = self.query_one("#top", TopBar)
-        if self.paused:
-            top.status = "❚❚ paused"
-        elif self.role is Role.COLLECTOR:
-            top.status = "● live"
-        elif self.role is Role.VIEWER:
-            top.status = "● live (viewer)"
-        else:
-            top.status = "starting…"
-
     def _update_title(self) -> None:
         visible = len(self.view.visible)
         total = len(self.view.rows)
         parts = [" Queue"]
         if self.board is None:
             parts.append("not available" if self._stopped else "reading the store…")
+        elif self._unknown_queue(self.board) is not None:
+            parts.append("not read yet")
         elif not self.board.complete:
             parts.append(f"{self.board.waiting:,} waiting")
             parts.append("reading the whole queue…")
@@ -201,11 +236,30 @@ class DashboardScreen(Screen[None]):
 
     @on(QueueTable.Highlighted)
     def _highlighted(self, message: QueueTable.Highlighted) -> None:
-        self._show_row(message.row)
+        if self._channel_shown is None:
+            self._show_row(message.row)
+
+    def on_descendant_focus(self, event: object) -> None:
+        # Back in the queue from the channel rows: the preview follows the queue again.
+        if self.focused is self.query_one("#queue") and self._channel_shown is not None:
+            self._channel_shown = None
+            self._preview_for = None
+            self._show_selected()
 
     def _show_selected(self) -> None:
         row = self.query_one("#queue", QueueTable).selected_row
         self._show_row(row)
+
+    def _refresh_preview(self, rebuilt: bool) -> None:
+        """After a board: the preview ticks with the queue and keeps what it shows."""
+        if self._channel_shown is not None:
+            self._describe(self._channel_shown)  # its error and times stay, ticking
+            return
+        row = self.query_one("#queue", QueueTable).selected_row
+        if row is not None and row.conversation_id == self._preview_for and not rebuilt:
+            self.query_one("#preview", Preview).update_header(self._header(row), self.reveal)
+        else:
+            self._show_row(row)  # a new poll may have brought messages: load again
 
     def _show_row(self, row: QueueRow | None) -> None:
         preview = self.query_one("#preview", Preview)
@@ -213,6 +267,8 @@ class DashboardScreen(Screen[None]):
             self._preview_for = None
             if self.board is None:
                 text = "Reading the store…"
+            elif self._unknown_queue(self.board) is not None:
+                text = self._unknown_queue(self.board) or ""
             elif self.view.is_filtered and self.view.rows:
                 text = "No conversation matches the filter."
             else:
@@ -226,16 +282,37 @@ class DashboardScreen(Screen[None]):
             self._preview_timer.stop()
         self._preview_timer = self.set_timer(PREVIEW_DELAY_S, lambda: self._load_preview(row))
 
+    def _channel_row(self, channel_id: str) -> ChannelRow | None:
+        if self.board is None:
+            return None
+        for row in self.board.channels:
+            if row.channel.id == channel_id:
+                return row
+        return None
+
     def _header(self, row: QueueRow) -> ConversationHeader:
+        """The conversation's header now: its wait as the queue shows it (the rows'
+        wait plus the open time since they were built), and the real time since
+        the customer wrote."""
         item = row.item
+        advance = self._advance.get(row.channel_id, 0.0)
+        wait = row.wait_s + advance
+        now = self.board.now if self.board is not None else item.waiting_since
+        counts_from = None
+        channel = self._channel_row(row.channel_id)
+        if channel is not None and channel.opens_at is not None and wait <= 0:
+            counts_from = opens_label(channel, now)
         return ConversationHeader(
             channel_label=row.channel_label,
             customer_name=item.customer_name,
             customer_email=item.customer_email,
             customer_phone=item.customer_phone,
             subject=item.subject,
-            wait_s=row.wait_s,
-            gap_s=row.gap_s,
+            wait_s=wait,
+            gap_s=row.gap_s + advance,
+            wrote_s=max(now - item.waiting_since, 0.0),
+            counts_from=counts_from,
+            customer_handle=item.customer_handle,
         )
 
     @work(group="preview", exclusive=True, exit_on_error=False)
@@ -245,7 +322,7 @@ class DashboardScreen(Screen[None]):
             self._preview_for = None
             return
         messages = await store.messages(row.item.conversation_id, limit=6)
-        if self._preview_for != row.item.conversation_id:
+        if self._preview_for != row.item.conversation_id or self._channel_shown is not None:
             return
         self.query_one("#preview", Preview).show_conversation(
             self._header(row),
@@ -266,31 +343,74 @@ class DashboardScreen(Screen[None]):
         store = self.live.store
         if store is None:
             return
-        messages = await store.messages(row.item.conversation_id, limit=500)
-        await self.app.push_screen(
-            ConversationScreen(
-                self._header(row),
-                messages,
-                reveal=self.reveal,
-                tz=self.config.business.timezone,
-                now=self.board.now if self.board else row.item.waiting_since,
-            )
+        conversation_id = row.item.conversation_id
+
+        async def load() -> list[MessageRecord]:
+            current = self.live.store
+            return [] if current is None else await current.messages(conversation_id, limit=500)
+
+        messages = await load()
+        screen = ConversationScreen(
+            self._header(row),
+            messages,
+            reveal=self.reveal,
+            tz=self.config.business.timezone,
+            now=self.board.now if self.board else row.item.waiting_since,
+            title=self.config.business.name,
+            load=load,
         )
+        self._reading = (screen, conversation_id)
+
+        def closed(_result: None) -> None:
+            if self._reading is not None and self._reading[0] is screen:
+                self._reading = None
+
+        await self.app.push_screen(screen, closed)
+        if self._last_status is not None and self.board is not None:
+            screen.live_update(self._header(row), self.board.now, self._last_status, reload=False)
+
+    def _refresh_conversation_screen(
+        self, update: LiveUpdate[list[QueueRow]], rebuilt: bool
+    ) -> None:
+        """The open conversation ticks with the dashboard and gets its new messages."""
+        self._last_status = update.status
+        if self._reading is None:
+            return
+        screen, conversation_id = self._reading
+        if not screen.is_attached:
+            return
+        row = self._row_for(conversation_id)
+        header = None if row is None else self._header(row)
+        screen.live_update(header, update.board.now, update.status, reload=rebuilt)
+
+    def _row_for(self, conversation_id: int) -> QueueRow | None:
+        """The conversation's row in the queue (filtered out or not), or None."""
+        selected = self.query_one("#queue", QueueTable).selected_row
+        if selected is not None and selected.conversation_id == conversation_id:
+            return selected
+        for row in self.view.rows:
+            if row.conversation_id == conversation_id:
+                return row
+        return None
 
     @on(ChannelTable.ChannelHighlighted)
     def _channel_highlighted(self, message: ChannelTable.ChannelHighlighted) -> None:
         if self.focused is not self.query_one("#channels"):
             return
-        if self.board is None:
-            return
+        self._preview_for = None
+        self._channel_shown = message.channel_id
+        self._describe(message.channel_id)
+
+    def _describe(self, channel_id: str) -> None:
         from tui.widgets.channel_table import describe_channel
 
-        for row in self.board.channels:
-            if row.channel.id == message.channel_id:
-                self._preview_for = None
-                self.query_one("#preview", Preview).show_text(
-                    describe_channel(row, now=self.board.now, tz=self.config.business.timezone)
-                )
+        row = self._channel_row(channel_id)
+        if row is None or self.board is None:
+            return
+        text = describe_channel(row, now=self.board.now, tz=self.config.business.timezone)
+        preview = self.query_one("#preview", Preview)
+        if preview.header is not None or preview.body.plain != text.plain:
+            preview.show_text(text)
 
     @on(ChannelTable.ChannelSelected)
     def _channel_selected(self, message: ChannelTable.ChannelSelected) -> None:
@@ -345,6 +465,8 @@ class DashboardScreen(Screen[None]):
     def action_toggle_reveal(self) -> None:
         self.reveal = not self.reveal
         self.view.set_reveal(self.reveal)
+        self.query_one("#top", TopBar).revealed = self.reveal
+        self._preview_for = None  # the preview is drawn again, masked or not
         self._apply_view()
         self.notify(
             "Customers' e-mail addresses and phone numbers are shown."
@@ -358,3 +480,7 @@ class DashboardScreen(Screen[None]):
         box.value = ""  # clears the view's text too (see QueueFilter)
         box.display = False
         self._set_channel(None)
+
+
+def _was_read(row: ChannelRow) -> bool:
+    return row.record is not None and row.record.last_ok_at is not None

@@ -9,11 +9,12 @@ from typing import ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.bindings import bindings
 from tui.core.keymap import BY_ID
 
 
@@ -32,6 +33,13 @@ def key_label(keys: str) -> str:
     return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
 
 
+OPEN_HOURS_NOTE = (
+    "\nWaits, gaps and response times count a channel's open hours only: a customer "
+    "who writes after closing shows “closed · counts from” the next opening, and the "
+    "preview also says how long ago they wrote."
+)
+
+
 class HelpScreen(ModalScreen[None]):
     """A list of (keys, what they do), closed with Escape, q or ?."""
 
@@ -42,9 +50,7 @@ class HelpScreen(ModalScreen[None]):
         border: round $accent; background: $surface; padding: 0 1;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "close", id="help.close"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("help")]
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -59,6 +65,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(Text("Keys", style="bold"))
             yield Static(table)
+            yield Static(Text(OPEN_HOURS_NOTE, style="italic"))
             yield Static(Text("Esc closes this list", style="dim"))
 
 

@@ -61,7 +61,9 @@ class KeyBar(Widget):
             seen.add(binding.action)
             line.append(" ")
             line.append(marks.key(self.app.get_key_display(binding)), style=key_style)
-            line.append(f" {binding.description} ")
+            describe = getattr(self.app, "describe_binding", None)
+            word = describe(binding.action) if callable(describe) else None
+            line.append(f" {word or binding.description} ")
         if palette_key:
             tail = Text.assemble((palette_key, key_style), " palette ")
             room = self.size.width - line.cell_len - tail.cell_len

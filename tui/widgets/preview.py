@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from adapters.options import format_duration
 from tui.core.inert import inert
-from tui.core.masking import customer_label
+from tui.core.masking import customer_label, mask_email, mask_phone
 from tui.core.records import MessageRecord
 from tui.core.report import gap_text
 from tui.widgets.cells import customer_block, customer_line, format_clock
@@ -55,7 +55,11 @@ _ON_TIME = Style(color="green")
 class ConversationHeader:
     """What the preview and the conversation screen say above the messages.
 
-    Raw values: the widgets make them inert and mask them.
+    Raw values: the widgets make them inert and mask them. ``wait_s`` counts open
+    hours only; ``wrote_s`` is the real time since the customer started waiting,
+    shown beside it when the two differ, so that a wait of open hours never
+    reads as "just arrived". ``counts_from`` is set while the wait has not
+    started counting (the channel is closed): when it will ("Wed 09:00").
     """
 
     channel_label: str
@@ -65,27 +69,94 @@ class ConversationHeader:
     subject: str
     wait_s: float | None  # None: not waiting
     gap_s: float | None
+    wrote_s: float | None = None
+    counts_from: str | None = None
+    customer_handle: str | None = None
+    waiting: bool = True  # False: answered or closed since it was opened
+
+
+_OPEN_TIME_SLACK_S = 60.0  # a wait this close to the real time is just "waiting for"
+
+
+def timing_text(header: ConversationHeader) -> Text:
+    """``waiting for 2h05m · gap +1h05m``, or, when open hours make a difference,
+    ``wrote 1d03h ago · 2h00m of open time · gap +1h``, or ``wrote 45m ago ·
+    closed · counts from Wed 09:00``."""
+    text = Text(end="")
+    if not header.waiting:
+        text.append("no longer waiting (answered or closed)", style=_META)
+        return text
+    wrote = header.wrote_s
+    if header.counts_from is not None:
+        if wrote is not None:
+            text.append(f"wrote {format_duration(wrote)} ago · ")
+        text.append(f"closed · counts from {header.counts_from}", style=_META)
+        return text
+    if header.wait_s is not None:
+        if wrote is not None and wrote - header.wait_s > _OPEN_TIME_SLACK_S:
+            text.append(f"wrote {format_duration(wrote)} ago · ")
+            text.append(f"{format_duration(header.wait_s)} of open time")
+        else:
+            text.append(f"waiting for {format_duration(header.wait_s)}")
+    if header.gap_s is not None:
+        if text.plain:
+            text.append(" · ")
+        behind = header.gap_s > 0
+        text.append(f"gap {gap_text(header.gap_s)}", style=_BEHIND if behind else _ON_TIME)
+    return text
+
+
+def contact_text(header: ConversationHeader, reveal: bool) -> str | None:
+    """The customer's contact details not already in the name shown, masked unless
+    ``reveal``: ``m•••@example.it · +39 ••• ••• 67``; ``None`` when there are none."""
+    label_from = customer_label(
+        header.customer_name,
+        header.customer_email,
+        header.customer_phone,
+        True,
+        handle=header.customer_handle,
+    )
+    details = []
+    for value, mask in (
+        (header.customer_email, mask_email),
+        (header.customer_phone, mask_phone),
+        (header.customer_handle, None),  # a public handle: nothing to hide
+    ):
+        if not value or not value.strip() or value == label_from:
+            continue
+        shown = inert(value, 80)
+        details.append(shown if reveal or mask is None else mask(shown))
+    return " · ".join(details) if details else None
 
 
 def header_text(header: ConversationHeader, reveal: bool) -> Text:
-    """Two lines: ``Facebook · Maria R. · waiting for 9h · gap +8h`` and the subject."""
+    """``Facebook · Maria R. · waiting for 9h00m · gap +8h00m``, the subject, and the
+    contact details (masked unless ``reveal``) when there are any."""
     customer = inert(
-        customer_label(header.customer_name, header.customer_email, header.customer_phone, reveal),
+        customer_label(
+            header.customer_name,
+            header.customer_email,
+            header.customer_phone,
+            reveal,
+            handle=header.customer_handle,
+        ),
         60,
     )
     text = Text(end="", no_wrap=True, overflow="ellipsis")
     text.append(inert(header.channel_label, 40), style="bold")
     text.append(" · ")
     text.append(customer)
-    if header.wait_s is not None:
-        text.append(f" · waiting for {format_duration(header.wait_s)}")
-    if header.gap_s is not None:
+    timing = timing_text(header)
+    if timing.plain:
         text.append(" · ")
-        behind = header.gap_s > 0
-        text.append(f"gap {gap_text(header.gap_s)}", style=_BEHIND if behind else _ON_TIME)
+        text.append_text(timing)
     subject = customer_line(header.subject, 200, reveal) or "(no subject)"
     text.append("\n")
     text.append(subject, style="bold")
+    contact = contact_text(header, reveal)
+    if contact is not None:
+        text.append("\n")
+        text.append(contact, style=_META)
     return text
 
 
@@ -150,7 +221,7 @@ class Preview(Vertical, can_focus=False):
         height: 1fr;
         & > #preview-header {
             height: auto;
-            max-height: 2;
+            max-height: 3;
             text-wrap: nowrap;
             text-overflow: ellipsis;
             padding: 0 1;
@@ -218,6 +289,17 @@ class Preview(Vertical, can_focus=False):
         self._parts = parts
         self._set(self.header, messages_text(parts))
         self.call_after_refresh(self._scroll_to_last)
+
+    def update_header(self, header: ConversationHeader, reveal: bool) -> None:
+        """Redraw the header of the conversation shown (the wait has grown); the
+        messages stay as they are. Nothing is drawn when the text is the same."""
+        if self.header is None:
+            return
+        text = header_text(header, reveal)
+        if text.plain == self.header.plain and text.spans == self.header.spans:
+            return
+        self.header = text
+        self._header.update(text)
 
     def show_text(self, text: Text) -> None:
         """Show any text (a channel's description) instead of a conversation."""

@@ -1,0 +1,183 @@
+"""The dashboard while it works: what ticks, what stays, what it says before it knows."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
+from tui.core.live import LiveUpdate
+from tui.screens.conversation import ConversationScreen
+from tui.widgets.channel_table import ChannelTable
+from tui.widgets.preview import Preview
+from tui.widgets.top_bar import TopBar
+
+
+def _last_update(pilot_app: object) -> LiveUpdate[Any]:
+    live = pilot_app.live  # type: ignore[attr-defined]
+    update = live._last_update
+    assert update is not None
+    return update  # type: ignore[no-any-return]
+
+
+async def _settle(pilot: object) -> None:
+    for _ in range(3):
+        await pilot.pause()  # type: ignore[attr-defined]
+    await asyncio.sleep(0.2)  # the preview loads once the cursor rests
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_the_preview_header_ticks_with_the_queue(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await _settle(pilot)
+        screen = dashboard(pilot)
+        row = screen.query_one("#queue").selected_row  # type: ignore[attr-defined]
+        assert row is not None
+        before = screen.query_one("#preview", Preview).header
+        assert before is not None
+        # Ten minutes of open time later, nothing else changed: a light update.
+        update = _last_update(app)
+        light = replace(update, advance={row.channel_id: 3 * 3600.0})
+        screen.apply(light)
+        await pilot.pause()
+        after = screen.query_one("#preview", Preview).header
+        assert after is not None and after.plain != before.plain
+        header = screen._header(row)
+        assert header.wait_s == pytest.approx(row.wait_s + 3 * 3600.0)
+
+
+async def test_a_selected_channel_keeps_its_details_across_boards(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await pilot.press("shift+tab", "down")
+        await pilot.pause()
+        screen = dashboard(pilot)
+        assert screen.query_one("#channels", ChannelTable).has_focus
+        second = screen.config.channels[1]
+        update = _last_update(app)
+        screen.apply(update)  # the next poll's board
+        await _settle(pilot)
+        body = screen.query_one("#preview", Preview).body.plain
+        assert second.label in body and "adapter demo" in body, body[:200]
+        # Back in the queue, the preview follows the queue again.
+        await pilot.press("tab")
+        await _settle(pilot)
+        assert screen.query_one("#preview", Preview).header is not None
+
+
+async def test_before_the_first_poll_it_says_it_is_reading(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, collect=False)  # a viewer of an empty store: nothing is read
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(40):
+            if dashboard(pilot).board is not None:
+                break
+            await asyncio.sleep(0.05)
+        await _settle(pilot)
+        screen = dashboard(pilot)
+        assert screen.board is not None
+        preview = screen.query_one("#preview", Preview).body.plain
+        assert "No one is waiting" not in preview
+        assert "first poll" in preview
+        title = str(screen.query_one("#queue-title").render())
+        assert "0 waiting" not in title and "not read yet" in title
+
+
+async def test_gc_is_frozen_once_however_many_boards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    freezes: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        update = _last_update(app)
+        for _ in range(5):  # five rebuilt queues
+            rebuilt = replace(update, prepared=list(update.prepared))
+            screen.apply(rebuilt)
+            await pilot.pause()
+        await _settle(pilot)
+    assert len(freezes) == 1, f"gc.freeze() ran {len(freezes)} times"
+
+
+async def test_revealing_says_so_in_the_header_until_masked_again(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        top = dashboard(pilot).query_one("#top", TopBar)
+        assert "unmasked" not in top.render().plain
+        await pilot.press("v")
+        await _settle(pilot)
+        assert "unmasked" in top.render().plain
+        await pilot.press("v")
+        await pilot.pause()
+        assert "unmasked" not in top.render().plain
+
+
+async def test_the_open_conversation_ticks_and_says_who_polls(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await _settle(pilot)
+        await pilot.press("enter")
+        for _ in range(40):
+            if isinstance(app.screen, ConversationScreen):
+                break
+            await asyncio.sleep(0.05)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        await pilot.pause()
+        top = screen.query_one("#conversation-top", TopBar)
+        assert "● live" in top.render().plain
+        row = dashboard(pilot).query_one("#queue").selected_row  # type: ignore[attr-defined]
+        update = _last_update(app)
+        dashboard(pilot).apply(replace(update, advance={row.channel_id: 600.0}))
+        await pilot.pause()
+        assert screen.conversation.wait_s == pytest.approx(row.wait_s + 600.0)
+
+
+async def test_help_on_the_conversation_screen_lists_its_keys_not_tab(tmp_path: Path) -> None:
+    from tui.screens.help import HelpScreen
+
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await _settle(pilot)
+        await pilot.press("enter")
+        for _ in range(40):
+            if isinstance(app.screen, ConversationScreen):
+                break
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = {keys for keys, _ in help_screen.rows}
+        whats = [what for _, what in help_screen.rows]
+        assert not any("Tab" in k for k in keys), keys
+        assert any("Scroll" in w or "scroll" in w for w in whats), whats
+
+
+async def test_the_key_bar_says_resume_while_paused(tmp_path: Path) -> None:
+    from tui.widgets.key_bar import KeyBar
+
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await until_loaded(pilot)
+        bar = dashboard(pilot).query_one(KeyBar)
+        assert "p pause" in bar.render().plain
+        await pilot.press("p")
+        await pilot.pause()
+        assert "p resume" in bar.render().plain
+        await pilot.press("p")
+        await pilot.pause()
+        assert "p pause" in bar.render().plain
