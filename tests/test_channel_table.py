@@ -21,7 +21,8 @@ from tui.core.records import ChannelRecord, Health
 from tui.core.report import gap_text
 from tui.core.settings import Channel, Dashboard, GapThreshold, OpenHours
 from tui.widgets.cells import gap_bar, gap_level, sparkline
-from tui.widgets.channel_table import OFF_HOURS, ChannelTable, describe_channel
+from tui.core.report import OFF_HOURS
+from tui.widgets.channel_table import ChannelTable, describe_channel
 
 NOW = 1_790_000_000.0
 THRESHOLDS = Dashboard()  # warn: any gap above 0; critical: above 100% of expectation
@@ -659,3 +660,18 @@ async def test_frt_answered_while_closed_is_not_shown_as_instant() -> None:
     text = describe_channel(off, now=NOW).plain
     assert "FRT counts open hours; these answers were given while closed" in text
     assert OFF_HOURS not in describe_channel(quick, now=NOW).plain
+
+
+def test_once_says_closed_and_off_hours_as_the_dashboard_does() -> None:
+    from tui.core.report import as_json, row_cells
+
+    opens = NOW + 10 * H
+    closed = row("shop", waiting=1, oldest=0.0, opens_at=opens, hours=SHOP_HOURS)
+    off = row("mail", p50=0.0, p50_real=9 * H)
+    cells = dict(
+        zip(("label", "waiting", "oldest", "expect", "gap", "frt"), row_cells(closed, NOW))
+    )
+    assert cells["oldest"] == "closed" and cells["gap"] == ""
+    assert "0s" not in row_cells(closed, NOW)[:5]
+    assert row_cells(off, NOW)[5] == OFF_HOURS
+    assert '"oldest_wait_s": 0' in as_json(board(closed)), "the JSON keeps the figure"

@@ -19,6 +19,7 @@ from tui.core.store import Store
 
 TREND_DAYS = 7
 TREND_BUCKETS = 14  # two points a day over the last week
+INSTANT_S = 60.0  # an FRT under this reads as "answered at once"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,35 @@ class ChannelRow:
         ``null``), never 0: the dashboard and ``--once`` both ask this.
         """
         return self.record is not None and self.record.last_ok_at is not None
+
+    @property
+    def waits_not_started(self) -> bool:
+        """The channel is closed now and none of its waits has started counting.
+
+        Its customers wrote after closing: their wait (open hours) is 0 until it
+        opens, which must not read as "just arrived" (the screen and ``--once``
+        say ``closed``).
+        """
+        metrics = self.metrics
+        return (
+            self.opens_at is not None
+            and metrics.waiting > 0
+            and self.record is not None
+            and self.record.on_hold is None
+            and metrics.oldest_wait_s == 0
+        )
+
+    @property
+    def answered_off_hours(self) -> bool:
+        """FRT p50 under a minute of open time, but not in real time: the answers were
+        given while the channel was closed, not at once."""
+        metrics = self.metrics
+        return (
+            metrics.frt_p50_s is not None
+            and metrics.frt_p50_s < INSTANT_S
+            and metrics.frt_p50_real_s is not None
+            and metrics.frt_p50_real_s >= INSTANT_S
+        )
 
 
 def opens_label(row: ChannelRow, now: float) -> str | None:

@@ -16,6 +16,11 @@ from tui.core.records import Health
 
 COLUMNS = ("CHANNEL", "WAITING", "OLDEST", "EXPECT", "GAP", "FRT p50", "STATE")
 UNKNOWN = "—"
+OFF_HOURS = "off-hrs"
+"""The FRT shown when it is under a minute of open time only because the answers
+were given while the channel was closed (their real-time median is longer)."""
+CLOSED = "closed"
+"""OLDEST of a closed channel whose waits have not started counting."""
 
 
 def gap_text(gap_s: float | None) -> str:
@@ -42,19 +47,22 @@ def _state_text(row: ChannelRow, now: float) -> str:
 
 def row_cells(row: ChannelRow, now: float) -> tuple[str, ...]:
     m = row.metrics
-    if row.queue_known:
+    if not row.queue_known:
+        waiting = oldest = gap = UNKNOWN
+    elif row.waits_not_started:  # wrote after closing: nothing counted yet, not "0s ok"
+        waiting, oldest, gap = str(m.waiting), CLOSED, ""
+    else:
         waiting = str(m.waiting)
         oldest = format_duration(m.oldest_wait_s) if m.waiting else UNKNOWN
         gap = gap_text(m.gap_s)
-    else:
-        waiting = oldest = gap = UNKNOWN
+    frt = OFF_HOURS if row.answered_off_hours else format_duration(m.frt_p50_s)
     return (
         row.channel.label,
         waiting,
         oldest,
         format_duration(m.expect_s),
         gap,
-        format_duration(m.frt_p50_s),
+        frt,
         _state_text(row, now),
     )
 

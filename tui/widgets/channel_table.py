@@ -50,7 +50,7 @@ from tui.core.board import Board, ChannelRow, opens_label
 from tui.core.glyphs import Glyphs, glyphs
 from tui.core.inert import inert
 from tui.core.records import Health
-from tui.core.report import gap_text
+from tui.core.report import CLOSED, OFF_HOURS, gap_text
 from tui.core.settings import Dashboard
 from tui.widgets.cells import (
     BAR_WIDTH,
@@ -65,16 +65,11 @@ from tui.widgets.cells import (
     sparkline,
 )
 
-__all__ = ["OFF_HOURS", "WIDE_AT", "ChannelTable", "closed_unstarted", "describe_channel"]
+__all__ = ["OFF_HOURS", "WIDE_AT", "ChannelTable", "describe_channel"]
 
 WIDE_AT = 100
 """From this many columns on, the table adds ``FRT p90`` and ``7 DAYS``."""
 
-OFF_HOURS = "off-hrs"
-"""The FRT shown when it is under a minute of open time only because the answers
-were given while the channel was closed (their real-time median is longer)."""
-CLOSED = "closed"
-"""OLDEST of a closed channel whose waits have not started counting."""
 
 _LABEL_LIMIT = 60  # characters of a channel label kept before truncating to the column
 _ERROR_LIMIT = 300  # characters of an error kept for the STATE cell
@@ -83,7 +78,6 @@ _MIN_STATE = 8  # "✗ down", "⚠ degra…": the glyph and the colour say the r
 _LABEL = 10  # the label's width below WIDE_AT …
 _MIN_LABEL = 8  # … and what it may shrink to before a column is dropped ("Facebook")
 _GAP_VALUE = 7  # "+23h18m": the gap's figure, before its bar and mark
-_INSTANT_S = 60.0  # an FRT under this reads as "answered at once"
 
 _WORDS = {
     Health.OK: "ok",
@@ -212,33 +206,6 @@ def _cut(text: str, width: int, marks: Glyphs, *, pad: bool = False) -> str:
         mark = marks.cut if cell_len(marks.cut) < width else ""
         return set_cell_size(text, width - cell_len(mark)) + mark
     return text + " " * (width - length) if pad else text
-
-
-def closed_unstarted(row: ChannelRow) -> bool:
-    """The channel is closed now and none of its waits has started counting.
-
-    Its customers wrote after closing: their wait (open hours) is 0 until it
-    opens, which must not read as "just arrived".
-    """
-    metrics = row.metrics
-    return (
-        row.opens_at is not None
-        and metrics.waiting > 0
-        and row.record is not None
-        and row.record.on_hold is None
-        and metrics.oldest_wait_s == 0
-    )
-
-
-def answered_off_hours(row: ChannelRow) -> bool:
-    """FRT p50 under a minute of open time, but not in real time: answered while closed."""
-    metrics = row.metrics
-    return (
-        metrics.frt_p50_s is not None
-        and metrics.frt_p50_s < _INSTANT_S
-        and metrics.frt_p50_real_s is not None
-        and metrics.frt_p50_real_s >= _INSTANT_S
-    )
 
 
 def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
@@ -535,7 +502,7 @@ class ChannelTable(DataTable[Text]):
             waiting = number(str(metrics.waiting), dim=metrics.waiting == 0)
             if metrics.waiting == 0 or metrics.oldest_wait_s is None:
                 oldest = number(marks.dash, dim=True)
-            elif closed_unstarted(row):
+            elif row.waits_not_started:
                 oldest = number(CLOSED, dim=True)
             else:
                 value = format_duration(metrics.oldest_wait_s)
@@ -543,7 +510,7 @@ class ChannelTable(DataTable[Text]):
                     value += " hold"
                 oldest = number(value)
             gap = self._gap_cell(row, gap_width)
-        if answered_off_hours(row):
+        if row.answered_off_hours:
             frt_p50 = number(OFF_HOURS, dim=True)
         else:
             frt_p50 = number(_duration(metrics.frt_p50_s), dim=metrics.frt_p50_s is None)
@@ -569,7 +536,7 @@ class ChannelTable(DataTable[Text]):
         metrics = row.metrics
         level = gap_level(metrics.gap_s, metrics.expect_s, self._thresholds)
         style = self._style(_LEVEL_CLASS[level])
-        if closed_unstarted(row):  # nothing counted yet: no gap to judge (see OLDEST)
+        if row.waits_not_started:  # nothing counted yet: no gap to judge (see OLDEST)
             return Text("", end="")
         if metrics.gap_s is None and metrics.waiting > 0:  # callers on hold, hold unknown
             return Text(glyphs().dash, style=self._style("channel-table--muted"), end="")
@@ -677,10 +644,10 @@ def describe_channel(
     opens = opens_label(row, now) if now is not None else None
     if opens is not None:
         text.append(f"\nClosed now, opens {opens}. Waits count open hours only")
-        if closed_unstarted(row):
+        if row.waits_not_started:
             text.append(": these customers wrote after closing, their wait starts then")
         text.append(".")
-    if answered_off_hours(row):
+    if row.answered_off_hours:
         real = _duration(row.metrics.frt_p50_real_s)
         text.append(
             f"\nFRT p50: {_duration(row.metrics.frt_p50_s)} of open time, {real} in real time."
