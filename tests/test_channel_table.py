@@ -18,10 +18,9 @@ from tui.core.board import Board, ChannelRow
 from tui.core.glyphs import ASCII, UNICODE, set_glyphs
 from tui.core.metrics import ChannelMetrics
 from tui.core.records import ChannelRecord, Health
-from tui.core.report import gap_text
+from tui.core.report import OFF_HOURS, gap_text
 from tui.core.settings import Channel, Dashboard, GapThreshold, OpenHours
 from tui.widgets.cells import gap_bar, gap_level, sparkline
-from tui.core.report import OFF_HOURS
 from tui.widgets.channel_table import ChannelTable, describe_channel
 
 NOW = 1_790_000_000.0
@@ -669,9 +668,28 @@ def test_once_says_closed_and_off_hours_as_the_dashboard_does() -> None:
     closed = row("shop", waiting=1, oldest=0.0, opens_at=opens, hours=SHOP_HOURS)
     off = row("mail", p50=0.0, p50_real=9 * H)
     cells = dict(
-        zip(("label", "waiting", "oldest", "expect", "gap", "frt"), row_cells(closed, NOW))
+        zip(
+            ("label", "waiting", "oldest", "expect", "gap", "frt", "state"),
+            row_cells(closed, NOW),
+            strict=True,
+        )
     )
     assert cells["oldest"] == "closed" and cells["gap"] == ""
     assert "0s" not in row_cells(closed, NOW)[:5]
     assert row_cells(off, NOW)[5] == OFF_HOURS
     assert '"oldest_wait_s": 0' in as_json(board(closed)), "the JSON keeps the figure"
+
+
+async def test_a_channel_the_running_collector_does_not_poll_says_so() -> None:
+    from dataclasses import replace
+
+    from tui.core.polling_status import NOT_POLLED
+
+    missing = replace(row("shop", waiting=1, oldest=600.0), not_polled=NOT_POLLED)
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(ChannelTable)
+        table.update_board(board(missing), THRESHOLDS)
+        await pilot.pause()
+        assert "not polled" in table.cell_text("shop", "state")
+    assert NOT_POLLED in describe_channel(missing, now=NOW).plain

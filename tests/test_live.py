@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -191,6 +192,7 @@ async def test_a_viewer_says_who_collects_and_when_the_data_goes_stale(tmp_path:
             "anna", "shop", 1, START.timestamp() - 60, False, channel_digests(config)
         )
         await store.set_collector(info)
+    config = replace(config, channels=(*config.channels, replace(config.channels[0], id="new")))
     clock = Clock()
     updates: list[LiveUpdate[int]] = []
     live: Live[int] = Live(
@@ -199,7 +201,10 @@ async def test_a_viewer_says_who_collects_and_when_the_data_goes_stale(tmp_path:
     task = asyncio.create_task(live.run())
     try:
         await run_until(live, updates, 2)
-        assert updates[-1].status.text == "● live · anna@shop since 10:59"  # Rome time
+        # "new" is in this config only: the collector does not poll it.
+        assert updates[-1].status.text == "● live · anna@shop · other config"
+        rows = {row.channel.id: row for row in updates[-1].board.channels}
+        assert rows["new"].not_polled is not None and rows["a"].not_polled is None
         # Nobody polls any more: a few intervals (0.05 s here) later it is stale.
         clock.now = START + timedelta(minutes=4)
         live.refresh_now()

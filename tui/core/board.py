@@ -8,6 +8,7 @@ from a worker and apply it in place.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -31,6 +32,9 @@ class ChannelRow:
     metrics: ChannelMetrics
     trend: tuple[int | None, ...] | None = None  # max waiting per bucket, None = no data
     opens_at: float | None = None  # the channel is closed now and opens then
+    # Why the running collector (another process) does not poll this channel as
+    # configured here ("not polled by the running collector: restart it"), or None.
+    not_polled: str | None = None
 
     @property
     def health(self) -> Health:
@@ -118,6 +122,7 @@ def compute_board(
     now: float,
     trends: dict[str, tuple[int | None, ...]] | None = None,
     summary: dict[str, tuple[int, float]] | None = None,
+    not_polled: Mapping[str, str] | None = None,
 ) -> Board:
     """Pure: the board from what the store holds, at ``now``.
 
@@ -154,7 +159,16 @@ def compute_board(
         if summary is not None and (record is None or record.on_hold is None):
             metrics = replace(metrics, waiting=count)
         opens_at = None if schedule.is_open(now) else schedule.next_open(now)
-        rows.append(ChannelRow(channel, record, metrics, (trends or {}).get(channel.id), opens_at))
+        rows.append(
+            ChannelRow(
+                channel,
+                record,
+                metrics,
+                (trends or {}).get(channel.id),
+                opens_at,
+                (not_polled or {}).get(channel.id),
+            )
+        )
         kept.extend(items)
         waits.extend(schedule.open_seconds_many(starts, now))
     return Board(

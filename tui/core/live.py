@@ -345,7 +345,14 @@ class Live(Generic[T]):
         assert self._last is not None
         last, prepared = self._last
         light = compute_board(
-            self.config, records, [], responses, now, self._trends, summary=summary
+            self.config,
+            records,
+            [],
+            responses,
+            now,
+            self._trends,
+            summary=summary,
+            not_polled=status.not_polled,
         )
         board = replace(light, queue=last.queue, waits=last.waits, complete=True)
         advance = {
@@ -390,7 +397,14 @@ class Live(Generic[T]):
 
         def compute() -> tuple[Board, T]:
             board = compute_board(
-                self.config, records, queue, responses, now, trends, summary=summary
+                self.config,
+                records,
+                queue,
+                responses,
+                now,
+                trends,
+                summary=summary,
+                not_polled=status.not_polled,
             )
             return board, self._prepare(board)
 

@@ -216,6 +216,14 @@ def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
     if health is Health.UNKNOWN:
         text = marks.mark(glyph, word)
         return text if cell_len(text) <= width else marks.mark(glyph, "first poll")
+    if row.not_polled is not None:  # the collector's config lacks it: nothing is fresh
+        for text in (
+            marks.mark(marks.degraded, "not polled: restart the collector"),
+            marks.mark(marks.degraded, "not polled"),
+        ):
+            if cell_len(text) <= width:
+                return text
+        return marks.mark(marks.degraded, "")
     error = inert(row.error, _ERROR_LIMIT) if row.error else ""
     if health is Health.OK and now is not None:
         opens = opens_label(row, now)
@@ -550,7 +558,8 @@ class ChannelTable(DataTable[Text]):
     def _state_cell(self, row: ChannelRow, width: int) -> Text:
         now = self._board.now if self._board is not None else None
         plain = _cut(_state_plain(row, width, now), width, glyphs())
-        return Text(plain, style=self._style(_HEALTH_CLASS[row.health]), end="")
+        health = Health.DEGRADED if row.not_polled is not None else row.health
+        return Text(plain, style=self._style(_HEALTH_CLASS[health]), end="")
 
     # -- events ---------------------------------------------------------------
 
@@ -653,6 +662,9 @@ def describe_channel(
             f"\nFRT p50: {_duration(row.metrics.frt_p50_s)} of open time, {real} in real time."
             " FRT counts open hours; these answers were given while closed."
         )
+    if row.not_polled is not None:
+        text.append("\n")
+        text.append(inert(row.not_polled, 200), style=Style(color="yellow"))
     if row.error:
         text.append("\nLast error: ")
         text.append(inert(row.error, _FULL_ERROR_LIMIT))
