@@ -181,3 +181,31 @@ async def test_the_key_bar_says_resume_while_paused(tmp_path: Path) -> None:
         await pilot.press("p")
         await pilot.pause()
         assert "p pause" in bar.render().plain
+
+
+async def test_our_words_are_ascii_where_the_terminal_cannot_show_unicode(
+    tmp_path: Path,
+) -> None:
+    from tui.core.glyphs import ASCII, set_glyphs
+    from tui.screens.help import HelpScreen
+
+    set_glyphs(ASCII)  # the conftest fixture puts Unicode back
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await _settle(pilot)
+        screen = dashboard(pilot)
+        ours = [
+            screen.query_one("#top", TopBar).render().plain,
+            str(screen.query_one("#queue-title").render()),
+            str(screen.query_one("#filter").placeholder),  # type: ignore[attr-defined]
+        ]
+        header = screen.query_one("#preview", Preview).header
+        assert header is not None
+        ours.append(header.plain.replace(header.plain.split("\n")[1], ""))  # not the subject
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ours.extend(f"{keys} {what}" for keys, what in app.screen.rows)
+    for line in ours:
+        assert line.isascii(), line

@@ -70,6 +70,17 @@ class Glyphs:
     def quoted(self, text: str) -> str:
         return f"{self.open_quote}{text}{self.close_quote}"
 
+    def text(self, words: str) -> str:
+        """Our own words as this set draws them: in ASCII every glyph of ours in
+        ``words`` ("● live · anna@shop", "Reading the store…") becomes its ASCII
+        form. Not for customer text: pass only what we wrote."""
+        if not self.plain:
+            return words
+        for glyph, ascii_form in _TO_ASCII:
+            if glyph in words:
+                words = words.replace(glyph, ascii_form)
+        return words
+
 
 _KEY_NAMES = {
     "⏎": "enter",
@@ -122,6 +133,29 @@ ASCII = Glyphs(
     stopped="o",
     masked="***",
     arrows=_KEY_NAMES,
+)
+
+# Our glyphs in words, longest first, and their ASCII forms (for Glyphs.text).
+_TO_ASCII: tuple[tuple[str, str], ...] = tuple(
+    sorted(
+        {
+            **{
+                u: a
+                for u, a in zip(astuple(UNICODE), astuple(ASCII), strict=True)
+                if isinstance(u, str)
+                and isinstance(a, str)
+                and u
+                and not u.isascii()
+                and len(u) <= 3
+            },
+            "…": "...",  # in words it is an ellipsis (a cut mark is drawn by the tables)
+            "✓": "ok",
+            "⚠": "!",
+            "•": "*",
+            **_KEY_NAMES,
+        }.items(),
+        key=lambda pair: -len(pair[0]),
+    )
 )
 
 # Everything UNICODE draws, to check that the output encoding can encode it.

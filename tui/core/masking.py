@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import re
 
+from tui.core.glyphs import glyphs
 from tui.core.inert import ELLIPSIS
 
 __all__ = ["DOTS", "customer_label", "mask_email", "mask_in_text", "mask_phone"]
 
 DOTS = "•••"
+"""What stands for the hidden part (``***`` where the terminal cannot show it)."""
+
+
+def _dots() -> str:
+    return glyphs().masked
+
+
 UNKNOWN = "unknown"
 
 _DIGITS = re.compile(r"\d+")
@@ -44,12 +52,12 @@ def mask_email(address: str) -> str:
     address = address.strip()
     local, at, domain = address.rpartition("@")
     if not at:
-        return address[:1] + DOTS if address else DOTS
-    masked_local = local[:1] + DOTS if local else DOTS
+        return address[:1] + _dots() if address else _dots()
+    masked_local = local[:1] + _dots() if local else _dots()
     host, dot, tld = domain.rpartition(".")
     if not dot or not host:
-        return f"{masked_local}@{domain[:1]}{DOTS}"
-    return f"{masked_local}@{host[:1]}{DOTS}.{tld}"
+        return f"{masked_local}@{domain[:1]}{_dots()}"
+    return f"{masked_local}@{host[:1]}{_dots()}.{tld}"
 
 
 def mask_phone(number: str) -> str:
@@ -62,15 +70,15 @@ def mask_phone(number: str) -> str:
     groups = _GROUPS.findall(number)
     digits = "".join(_DIGITS.findall(number))
     if len(digits) < 5:
-        return DOTS
+        return _dots()
     tail = digits[-4:] if len(digits) >= 8 else digits[-3:]
     first = groups[0]
     if first.startswith("+") and len(groups) == 1:
-        return f"+{DOTS} {tail}"  # "+393471234567": where the country code ends is unknown
+        return f"+{_dots()} {tail}"  # "+393471234567": where the country code ends is unknown
     parts: list[str] = []
     if len(groups) > 1 and first.startswith(("+", "00")) and len(first.lstrip("+")) <= 5:
         parts.append(groups.pop(0))
-    parts.extend([DOTS] * max(1, min(3, len(groups) - 1)))
+    parts.extend([_dots()] * max(1, min(3, len(groups) - 1)))
     parts.append(tail)
     return " ".join(parts)
 
@@ -87,7 +95,7 @@ def _mask_phone_match(match: re.Match[str]) -> str:
     if _looks_like_phone(candidate):
         return mask_phone(candidate)
     if match.string.startswith(ELLIPSIS, match.end()) and sum(map(str.isdigit, candidate)) >= 5:
-        return DOTS  # a number cut short by truncation: hide what is left of it
+        return _dots()  # a number cut short by truncation: hide what is left of it
     return candidate
 
 

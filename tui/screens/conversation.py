@@ -24,6 +24,7 @@ from textual.widgets import Static
 from tui.bindings import bindings
 from tui.core.polling_status import PollingStatus
 from tui.core.records import MessageRecord
+from tui.widgets.cells import ascii_scrollbar
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import (
     FULL_BODY_LIMIT,
@@ -42,6 +43,9 @@ __all__ = ["ConversationScreen"]
 
 class ConversationBody(VerticalScroll):
     """The messages, scrollable; it has the focus on this screen."""
+
+    def on_mount(self) -> None:
+        ascii_scrollbar(self)
 
 
 class ConversationScreen(Screen[None]):

@@ -18,6 +18,7 @@ from textual.widgets import Input, Static
 
 from tui.bindings import bindings
 from tui.core.board import Board, ChannelRow, opens_label
+from tui.core.glyphs import glyphs
 from tui.core.inert import inert
 from tui.core.live import Live, LiveUpdate, Role
 from tui.core.polling_status import PollingStatus
@@ -108,7 +109,9 @@ class DashboardScreen(Screen[None]):
         yield ChannelTable(id="channels")
         yield Static(id="queue-title", classes="section")
         yield QueueFilter(
-            self._filter_to, placeholder="filter: customer, subject, message, channel…", id="filter"
+            self._filter_to,
+            placeholder=glyphs().text("filter: customer, subject, message, channel…"),
+            id="filter",
         )
         yield QueueTable(self.view, thresholds=self.config.dashboard, id="queue")
         yield Static(Text(" Preview"), id="preview-title", classes="section")
@@ -119,7 +122,7 @@ class DashboardScreen(Screen[None]):
         self.query_one("#filter", QueueFilter).display = False
         self._update_title()
         self.query_one("#preview", Preview).show_placeholder("Reading the store…")
-        self.query_one("#queue", QueueTable).set_unknown("Reading the store…")
+        self.query_one("#queue", QueueTable).set_unknown(glyphs().text("Reading the store…"))
         if self.opening is not None:  # read before start: the first frame has data
             board = self.opening
             self.apply(LiveUpdate(board, Role.STARTING, False, build_board_rows(board)))
@@ -134,7 +137,8 @@ class DashboardScreen(Screen[None]):
         self.paused = update.paused
         self.query_one("#channels", ChannelTable).update_board(board, self.config.dashboard)
         queue = self.query_one("#queue", QueueTable)
-        queue.set_unknown(self._unknown_queue(board))
+        unknown = self._unknown_queue(board)
+        queue.set_unknown(None if unknown is None else glyphs().text(unknown))
         queue.set_closed(
             {
                 row.channel.id: opens_label(row, board.now) or ""
@@ -221,9 +225,9 @@ class DashboardScreen(Screen[None]):
         if self.channel_filter is not None:
             parts.append(f"channel {self._label(self.channel_filter)}")
         if self.view.filter_text:
-            parts.append(f"“{inert(self.view.filter_text, 30)}”")
+            parts.append(glyphs().quoted(inert(self.view.filter_text, 30)))
         parts.append(self.view.sort.label)
-        title = Text(" · ".join(parts), no_wrap=True, overflow="ellipsis")
+        title = Text(glyphs().text(" · ".join(parts)), no_wrap=True, overflow="ellipsis")
         self.query_one("#queue-title", Static).update(title, layout=False)
 
     def _label(self, channel_id: str) -> str:

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.bindings import bindings
+from tui.core.glyphs import glyphs
 from tui.core.keymap import BY_ID
 
 
@@ -30,7 +31,7 @@ def key_label(keys: str) -> str:
         "up": "↑",
         "tab": "Tab",
     }
-    return " ".join(names.get(k.strip(), k.strip()) for k in keys.split(","))
+    return glyphs().text(" ".join(names.get(k.strip(), k.strip()) for k in keys.split(",")))
 
 
 OPEN_HOURS_NOTE = (
@@ -61,11 +62,11 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
         for keys, what in self.rows:
-            table.add_row(Text(keys), Text(what))
+            table.add_row(Text(keys), Text(glyphs().text(what)))
         with VerticalScroll():
             yield Static(Text("Keys", style="bold"))
             yield Static(table)
-            yield Static(Text(OPEN_HOURS_NOTE, style="italic"))
+            yield Static(Text(glyphs().text(OPEN_HOURS_NOTE), style="italic"))
             yield Static(Text("Esc closes this list", style="dim"))
 
 

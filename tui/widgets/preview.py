@@ -20,11 +20,12 @@ from textual.css.styles import RenderStyles, RulesMap
 from textual.widgets import Static
 
 from adapters.options import format_duration
+from tui.core.glyphs import glyphs
 from tui.core.inert import inert
 from tui.core.masking import customer_label, mask_email, mask_phone
 from tui.core.records import MessageRecord
 from tui.core.report import gap_text
-from tui.widgets.cells import customer_block, customer_line, format_clock
+from tui.widgets.cells import ascii_scrollbar, customer_block, customer_line, format_clock
 
 __all__ = [
     "FULL_BODY_LIMIT",
@@ -83,24 +84,25 @@ def timing_text(header: ConversationHeader) -> Text:
     ``wrote 1d03h ago · 2h00m of open time · gap +1h``, or ``wrote 45m ago ·
     closed · counts from Wed 09:00``."""
     text = Text(end="")
+    dot = glyphs().text(" · ")
     if not header.waiting:
         text.append("no longer waiting (answered or closed)", style=_META)
         return text
     wrote = header.wrote_s
     if header.counts_from is not None:
         if wrote is not None:
-            text.append(f"wrote {format_duration(wrote)} ago · ")
-        text.append(f"closed · counts from {header.counts_from}", style=_META)
+            text.append(f"wrote {format_duration(wrote)} ago{dot}")
+        text.append(f"closed{dot}counts from {header.counts_from}", style=_META)
         return text
     if header.wait_s is not None:
         if wrote is not None and wrote - header.wait_s > _OPEN_TIME_SLACK_S:
-            text.append(f"wrote {format_duration(wrote)} ago · ")
+            text.append(f"wrote {format_duration(wrote)} ago{dot}")
             text.append(f"{format_duration(header.wait_s)} of open time")
         else:
             text.append(f"waiting for {format_duration(header.wait_s)}")
     if header.gap_s is not None:
         if text.plain:
-            text.append(" · ")
+            text.append(dot)
         behind = header.gap_s > 0
         text.append(f"gap {gap_text(header.gap_s)}", style=_BEHIND if behind else _ON_TIME)
     return text
@@ -126,7 +128,7 @@ def contact_text(header: ConversationHeader, reveal: bool) -> str | None:
             continue
         shown = inert(value, 80)
         details.append(shown if reveal or mask is None else mask(shown))
-    return " · ".join(details) if details else None
+    return glyphs().text(" · ").join(details) if details else None
 
 
 def header_text(header: ConversationHeader, reveal: bool) -> Text:
@@ -143,12 +145,13 @@ def header_text(header: ConversationHeader, reveal: bool) -> Text:
         60,
     )
     text = Text(end="", no_wrap=True, overflow="ellipsis")
+    dot = glyphs().text(" · ")
     text.append(inert(header.channel_label, 40), style="bold")
-    text.append(" · ")
+    text.append(dot)
     text.append(customer)
     timing = timing_text(header)
     if timing.plain:
-        text.append(" · ")
+        text.append(dot)
         text.append_text(timing)
     subject = customer_line(header.subject, 200, reveal) or "(no subject)"
     text.append("\n")
@@ -176,7 +179,7 @@ def message_text(
     author, style = _author(message, reveal)
     text = Text(end="")
     text.append(author, style=style)
-    text.append(f" · {format_clock(message.sent_at, now, tz)}", style=_META)
+    text.append(glyphs().text(" · ") + format_clock(message.sent_at, now, tz), style=_META)
     body = customer_block(message.text, limit, reveal)
     text.append("\n")
     text.append(body if body else "(empty message)", style="" if body else _META)
@@ -207,6 +210,9 @@ def lines_before_last(parts: Sequence[Text], styles: RenderStyles, width: int) -
 
 class _PreviewBody(VerticalScroll, can_focus=False):
     """The scrolling part of the preview; never takes the focus from the tables."""
+
+    def on_mount(self) -> None:
+        ascii_scrollbar(self)
 
 
 class Preview(Vertical, can_focus=False):
@@ -310,7 +316,7 @@ class Preview(Vertical, can_focus=False):
 
     def show_placeholder(self, message: str) -> None:
         """Say why there is nothing to show: "No conversation selected", "Loading…"."""
-        self.show_text(Text(message, style=Style(dim=True, italic=True), end=""))
+        self.show_text(Text(glyphs().text(message), style=Style(dim=True, italic=True), end=""))
 
     def _set(self, header: Text | None, body: Text) -> None:
         self.body = body

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.core.glyphs import glyphs
 from tui.core.inert import inert
 
 __all__ = ["TopBar"]
@@ -55,18 +56,20 @@ class TopBar(Widget):
         self.level = level if level in _LEVELS else "ok"
 
     def render(self) -> Text:
+        words = glyphs().text
+        dot = words(" · ")
         left = Text.assemble((" sportello", "bold"))
         if self.business:
-            left.append(" · " + self.business)
+            left.append(dot + self.business)
         if self.context:
-            left.append(" · " + self.context)
+            left.append(dot + words(self.context))
         right = Text()
         if self.revealed:
             right.append("unmasked", style=Style(bold=True, reverse=True))
             right.append("  ")
         right.append(self.clock)
         right.append("  ")
-        right.append(self.status, style=_LEVELS.get(self.level, Style()))
+        right.append(words(self.status), style=_LEVELS.get(self.level, Style()))
         right.append(" ")
         room = self.size.width - right.cell_len - 1
         if left.cell_len > room:  # the status matters more than the name
