@@ -511,9 +511,17 @@ def run_idle(opts: Options) -> None:
             emit("idle_bytes_per_s", (bytes1 - bytes0) / wall)
 
 
+def run_soak(opts: Options) -> None:
+    """An hour of shop time polled fast: RSS stays flat (bench/soak.py)."""
+    from bench.soak import run_soak as soak
+
+    soak(opts)
+
+
 SCENARIOS: dict[str, Callable[[Options], None]] = {
     "bare_key": run_bare_key,
     "startup": run_startup,
     "scale": run_scale,
     "idle": run_idle,
+    "soak": run_soak,
 }

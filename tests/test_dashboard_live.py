@@ -32,6 +32,18 @@ async def _settle(pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
+async def _open_conversation(pilot: Any) -> None:
+    """The dashboard loaded, Enter on the selected conversation, its screen shown."""
+    await until_loaded(pilot)
+    await _settle(pilot)
+    await pilot.press("enter")
+    for _ in range(40):
+        if isinstance(pilot.app.screen, ConversationScreen):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the conversation screen did not open")
+
+
 async def test_the_preview_header_ticks_with_the_queue(tmp_path: Path) -> None:
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -125,13 +137,7 @@ async def test_revealing_says_so_in_the_header_until_masked_again(tmp_path: Path
 async def test_the_open_conversation_ticks_and_says_who_polls(tmp_path: Path) -> None:
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until_loaded(pilot)
-        await _settle(pilot)
-        await pilot.press("enter")
-        for _ in range(40):
-            if isinstance(app.screen, ConversationScreen):
-                break
-            await asyncio.sleep(0.05)
+        await _open_conversation(pilot)
         screen = app.screen
         assert isinstance(screen, ConversationScreen)
         await pilot.pause()
@@ -149,13 +155,7 @@ async def test_help_on_the_conversation_screen_lists_its_keys_not_tab(tmp_path: 
 
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until_loaded(pilot)
-        await _settle(pilot)
-        await pilot.press("enter")
-        for _ in range(40):
-            if isinstance(app.screen, ConversationScreen):
-                break
-            await asyncio.sleep(0.05)
+        await _open_conversation(pilot)
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +45,18 @@ def state(count: int, prefix: str = "c") -> ChannelState:
     )
 
 
+@contextlib.asynccontextmanager
+async def running(live: Live[Any]) -> AsyncIterator[None]:
+    """``live.run()`` in a task for the block, cancelled (and awaited) after it."""
+    task = asyncio.create_task(live.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def run_until(live: Live[int], updates: list[LiveUpdate[int]], count: int) -> None:
     for _ in range(200):
         if len(updates) >= count:
@@ -65,13 +80,8 @@ async def test_head_first_then_the_whole_queue(
     live: Live[int] = Live(
         config, updates.append, lambda board: len(board.queue), clock=Clock(), collect=False
     )
-    task = asyncio.create_task(live.run())
-    try:
+    async with running(live):
         await run_until(live, updates, 2)
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
     head, whole = updates[0], updates[1]
     assert not head.board.complete
     assert head.prepared == 6  # three of each channel
@@ -92,8 +102,7 @@ async def test_nothing_changed_gives_a_light_update_that_ages_the_queue(tmp_path
     live: Live[object] = Live(
         config, updates.append, lambda board: object(), clock=clock, collect=False
     )
-    task = asyncio.create_task(live.run())
-    try:
+    async with running(live):
         await run_until(live, updates, 1)  # type: ignore[arg-type]
         first = updates[-1]
         clock.now = START + timedelta(minutes=2)
@@ -118,10 +127,6 @@ async def test_nothing_changed_gives_a_light_update_that_ages_the_queue(tmp_path
         assert rebuilt.prepared is not first.prepared
         assert rebuilt.advance == {}
         assert len(rebuilt.board.queue) == 4
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
 
 
 async def test_an_idle_store_publishes_nothing_more(tmp_path: Path) -> None:
@@ -133,16 +138,11 @@ async def test_an_idle_store_publishes_nothing_more(tmp_path: Path) -> None:
     live: Live[int] = Live(
         config, updates.append, lambda board: 0, clock=Clock(), collect=False, check_s=0.05
     )
-    task = asyncio.create_task(live.run())
-    try:
+    async with running(live):
         await run_until(live, updates, 2)  # the first board, then who polls (a viewer)
         assert updates[0].role is Role.STARTING and updates[1].role is Role.VIEWER
         await asyncio.sleep(1.0)  # twenty checks of the store, nothing changed
         assert len(updates) == 2, f"{len(updates)} boards for an idle store"
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
 
 
 async def test_the_collector_stops_before_the_store_closes(
@@ -198,8 +198,7 @@ async def test_a_viewer_says_who_collects_and_when_the_data_goes_stale(tmp_path:
     live: Live[int] = Live(
         config, updates.append, lambda board: 0, clock=clock, collect=False, check_s=0.05
     )
-    task = asyncio.create_task(live.run())
-    try:
+    async with running(live):
         await run_until(live, updates, 2)
         # "new" is in this config only: the collector does not poll it.
         assert updates[-1].status.text == "● live · anna@shop · other config"
@@ -211,10 +210,6 @@ async def test_a_viewer_says_who_collects_and_when_the_data_goes_stale(tmp_path:
         await run_until(live, updates, 3)
         assert updates[-1].status.text.startswith("● stale · last poll 4m")
         assert updates[-1].status.stale
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
 
 
 async def test_a_paused_viewer_applies_no_other_process_writes(tmp_path: Path) -> None:
@@ -227,8 +222,7 @@ async def test_a_paused_viewer_applies_no_other_process_writes(tmp_path: Path) -
     live: Live[int] = Live(
         config, updates.append, lambda board: 0, clock=clock, collect=False, check_s=0.05
     )
-    task = asyncio.create_task(live.run())
-    try:
+    async with running(live):
         await run_until(live, updates, 2)
         live.set_paused(True)
         await run_until(live, updates, 3)
@@ -244,10 +238,6 @@ async def test_a_paused_viewer_applies_no_other_process_writes(tmp_path: Path) -
                 break
             await asyncio.sleep(0.02)
         assert len(updates[-1].board.queue) == 5 and not updates[-1].paused
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
 
 
 async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path: Path) -> None:
@@ -258,8 +248,7 @@ async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path
         await store.sync_channels(config.channels, {})
     updates: list[LiveUpdate[int]] = []
     live: Live[int] = Live(config, updates.append, lambda board: 0, clock=Clock(), collect=False)
-    task = asyncio.create_task(live.run())
-    try:
+    async with running(live):
         await run_until(live, updates, 1)
         assert live.refresh_now() is Refresh.ASKED
         assert live.store is not None
@@ -269,7 +258,3 @@ async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path
             await asyncio.sleep(0.02)
         requests = await live.store.requests_after(0)
         assert [r.kind for r in requests] == ["poll"]
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task

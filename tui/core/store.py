@@ -626,18 +626,27 @@ class Store(CollectorRecords):
                 self._checkpoint_task = asyncio.create_task(self._checkpoint(), name="checkpoint")
 
     async def _checkpoint(self) -> None:
-        """Write the WAL back into the database, beside the writer, not in its way.
+        """Write the WAL back into the database, beside the writer, mostly not in its way.
 
-        PASSIVE: it takes no lock that a writer or a reader waits for; what a
-        reader still uses is written back next time. On its own connection, so
-        that the fsync it ends with never holds up a commit of this process.
+        PASSIVE: it takes no lock that a writer or a reader of another process
+        waits for. First the bulk, while this process goes on writing (on its own
+        connection: its fsync holds up no commit); then, holding this store's
+        write lock, the few frames written meanwhile, so that the WAL is written
+        back whole and the next write can start it over. Without that second
+        step a busy writer never let a checkpoint catch up, and the WAL grew for
+        as long as the program ran.
         """
         try:
             if self._checkpointer is None:
                 conn = await _connect(f"{self.path.as_uri()}?mode=rw")
                 await conn.execute("PRAGMA busy_timeout = 0")
                 self._checkpointer = conn
-            await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            # Fetched to the end: a statement left stepped would hold a read mark on
+            # the WAL, which then could never start over.
+            await _fetchall(self._checkpointer, "PRAGMA wal_checkpoint(PASSIVE)")
+            async with self._lock:
+                if self._writer is not None:
+                    await _fetchall(self._checkpointer, "PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error:
             pass  # the next one tries again; the WAL only grows meanwhile
         finally:
