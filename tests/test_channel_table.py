@@ -693,3 +693,17 @@ async def test_a_channel_the_running_collector_does_not_poll_says_so() -> None:
         await pilot.pause()
         assert "not polled" in table.cell_text("shop", "state")
     assert NOT_POLLED in describe_channel(missing, now=NOW).plain
+
+
+async def test_a_long_run_of_boards_keeps_the_render_caches_small() -> None:
+    """Each board's changed cells are new cache entries (DataTable keys them by an
+    update count): the caches must stay sized for a few channels, not 10,000 cells."""
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(ChannelTable)
+        for minute in range(300):
+            rows = [row(f"ch{i}", waiting=1 + i, oldest=600.0 + 60 * minute) for i in range(5)]
+            table.update_board(board(*rows), THRESHOLDS)
+            await pilot.pause()
+        sizes = [len(table._cell_render_cache), len(table._line_cache)]
+    assert sizes[0] <= 400 and sizes[1] <= 100, sizes

@@ -71,6 +71,8 @@ WIDE_AT = 100
 """From this many columns on, the table adds ``FRT p90`` and ``7 DAYS``."""
 
 
+_CACHED_CELLS = 400  # DataTable's render caches (see ChannelTable.__init__)
+_CACHED_ROWS = 100
 _LABEL_LIMIT = 60  # characters of a channel label kept before truncating to the column
 _ERROR_LIMIT = 300  # characters of an error kept for the STATE cell
 _FULL_ERROR_LIMIT = 2000  # … and for describe_channel
@@ -338,6 +340,13 @@ class ChannelTable(DataTable[Text]):
         self._thresholds = Dashboard()
         self._shown: dict[str, dict[str, Text]] = {}
         self._announced: str | None = None
+        # DataTable keys its render caches by an update count, so each board's cells
+        # are new entries and the old ones are never hit again: sized for a table
+        # of 100,000 cells (10,000 of them), they grew the dashboard by ~35 KB a
+        # board for hours. A table of a few channels needs a few screens' worth.
+        self._cell_render_cache.maxsize = _CACHED_CELLS
+        for cache in (self._row_render_cache, self._row_renderable_cache, self._line_cache):
+            cache.maxsize = _CACHED_ROWS
 
     # -- public ---------------------------------------------------------------
 
