@@ -114,3 +114,38 @@ def test_once_beside_the_collector_service_shows_what_it_stored(tmp_path: Path) 
     finally:
         collector.send_signal(signal.SIGTERM)
         collector.communicate(timeout=20)
+
+
+def test_once_poll_asks_the_collector_service_for_a_fresh_poll(tmp_path: Path) -> None:
+    config = config_file(tmp_path)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for channel in data["channels"]:
+        channel["poll_interval"] = "1h"  # only the request can poll them again
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    db = tmp_path / "store.db"
+    collector = start(config)
+    try:
+        assert wait_for(lambda: channels_polled(db) == 5), "the collector did not poll"
+        before = polls(db)
+        done = subprocess.run(
+            [sys.executable, "-m", "tui.cli", "--config", str(config), "--once", "--poll"],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "it polled every channel at our request" in done.stderr, done.stderr
+        assert polls(db) >= before + 5, "no fresh poll of every channel"
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.communicate(timeout=20)
+
+
+def test_poll_goes_with_once(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "--config", str(config_file(tmp_path)), "--poll"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2 and "--poll goes with --once" in done.stderr

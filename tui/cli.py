@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
         "--once", action="store_true", help="poll every channel once and print a table"
     )
     parser.add_argument("--json", action="store_true", help="with --once or adapters: JSON")
+    parser.add_argument(
+        "--poll",
+        action="store_true",
+        help="with --once, while another sportello polls: ask it for a fresh poll first",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="more messages on stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("collect", help="poll the channels into the store, without a screen")
@@ -128,11 +133,17 @@ def cmd_once(args: argparse.Namespace, config: Config) -> int:
     from tui.core import report
     from tui.core.headless import once
 
-    result = asyncio.run(once(config))
+    result = asyncio.run(once(config, fresh=args.poll))
     if not result.polled:
+        if result.asked is True:
+            how = "it polled every channel at our request"
+        elif result.asked is False:
+            how = "it did not poll every channel in time; showing what it stored"
+        else:
+            how = "showing what it stored"
         _err(
             "sportello: another sportello (a dashboard or collect) is polling this store; "
-            f"showing what it stored, {report.poll_ages(result.board)}"
+            f"{how}, {report.poll_ages(result.board)}"
         )
     print(report.as_json(result.board) if args.json else report.table(result.board))
     return EXIT_OK if report.all_clear(result.board) else EXIT_DEGRADED
@@ -169,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_check_config(args)
     if args.command == "adapters":
         return cmd_adapters(args)
+    if args.poll and not args.once:
+        _err("sportello: --poll goes with --once (sportello --once --poll)")
+        return EXIT_CONFIG
     if args.json and not args.once:
         _err(
             "sportello: --json goes with --once (sportello --once --json) "

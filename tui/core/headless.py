@@ -12,6 +12,7 @@ from adapters import utc_now
 from tui.core.board import Board, read_board
 from tui.core.collector import Collector
 from tui.core.leader import CollectorLock
+from tui.core.polling_status import this_process
 from tui.core.settings import Config
 from tui.core.store import Store, StoreError
 from tui.core.waits import event_or_timeout
@@ -27,6 +28,9 @@ class OnceResult:
 
     board: Board
     polled: bool  # False: another process is the collector; the board is what it stored
+    # With ``fresh``, when another process collects: whether it polled every channel
+    # at our request in time (True), or not (False); None when nothing was asked.
+    asked: bool | None = None
 
 
 def _take(lock: CollectorLock, store_path: object) -> bool:
@@ -37,18 +41,22 @@ def _take(lock: CollectorLock, store_path: object) -> bool:
         raise StoreError(f"cannot use the store at {store_path}: {exc.strerror or exc}") from exc
 
 
-async def once(config: Config) -> OnceResult:
+async def once(config: Config, *, fresh: bool = False) -> OnceResult:
     """Poll every channel once, store the results, and read the board back.
 
     When another process is already the collector of this store (a dashboard, or
     ``collect`` under systemd), it does not poll (that would double every API
-    call): it reads what that collector stored.
+    call): it reads what that collector stored, after asking it for a fresh poll
+    of every channel when ``fresh`` (and waiting for it, within the channels'
+    timeouts).
     """
     log.info("store: %s", config.store_path)
     lock = CollectorLock(config.store_path)
     if not _take(lock, config.store_path):
-        # A later --poll asks the running collector for a fresh poll here, then reads.
-        return OnceResult(await read_stored(config), polled=False)
+        if not fresh:
+            return OnceResult(await read_stored(config), polled=False)
+        asked = await ask_for_a_poll(config)
+        return OnceResult(await read_stored(config), polled=False, asked=asked)
     try:
         async with await Store.open(config.store_path) as store:
             collector = Collector(config, store)
@@ -60,6 +68,31 @@ async def once(config: Config) -> OnceResult:
     finally:
         lock.release()
     return OnceResult(board, polled=True)
+
+
+FRESH_SLACK_S = 5.0  # beyond the longest channel timeout, for the collector to notice
+
+
+async def ask_for_a_poll(config: Config) -> bool:
+    """Ask the running collector to poll every channel; True once each channel's
+    last poll is newer than the request, False when that took too long."""
+    user, host, _pid = this_process()
+    limit = max((c.timeout.total_seconds() for c in config.channels), default=30.0)
+    async with await Store.open(config.store_path) as store:
+        asked_at = utc_now().timestamp()
+        await store.request("poll", asked_at, f"{user}@{host} (--once --poll)")
+        wanted = {channel.id for channel in config.channels}
+        deadline = asyncio.get_running_loop().time() + limit + FRESH_SLACK_S
+        while asyncio.get_running_loop().time() < deadline:
+            polled = {
+                record.id
+                for record in await store.channels()
+                if record.last_poll_at is not None and record.last_poll_at >= asked_at
+            }
+            if wanted <= polled:
+                return True
+            await asyncio.sleep(0.2)
+    return False
 
 
 async def read_stored(config: Config) -> Board:
