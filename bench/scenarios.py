@@ -321,6 +321,16 @@ def run_startup(opts: Options) -> None:
         config_path = folder / "config.yaml"
         write_yaml(config, config_path)
         env = _isolated_env(folder)
+        # A store that has been read once, as every start but the very first finds
+        # it: before any poll the queue says "not read yet", and the first complete
+        # frame would wait for the first poll of every channel.
+        subprocess.run(
+            [*sportello_argv(config_path), "--once"],
+            env={**os.environ, **env},
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
 
         def app(linger_s: float = 0.0) -> float:
             return first_frame_ms(

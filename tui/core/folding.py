@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
 
 __all__ = [
     "SEARCH_MESSAGES",
@@ -29,7 +28,6 @@ SEARCH_READ_CHARS = 4 * SEARCH_MESSAGE_CHARS  # of each, what is read before fol
 
 _normalize = unicodedata.normalize
 _combining = unicodedata.combining
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def fold(text: str) -> str:
@@ -63,19 +61,38 @@ def search_text(texts: Iterable[str]) -> str:
     return "\n".join(parts)
 
 
+# The combining marks that decomposing Latin, Greek, Cyrillic and kana text gives,
+# and the other "combining" blocks: one small character class, built from a few
+# hundred characters at import (the whole plane would take tens of milliseconds).
+_COMMON_BLOCKS = (
+    (0x300, 0x36F),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
+    (0x3099, 0x309A),
+)
+_COMMON_MARKS = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(code))
+        for first, last in _COMMON_BLOCKS
+        for code in range(first, last + 1)
+        if _combining(chr(code))
+    )
+    + "]"
+)
+# Where every other combining mark lies (the scripts that have them, and beyond
+# the Basic Multilingual Plane): text with none of these needs no slower look.
+_OTHER_MARKS = re.compile(
+    "[\u0483-\u1cf9\u2cef-\u2dff\u302a-\u302f\ua66f-\uabed\ufb1e\U00010000-\U0010ffff]"
+)
+
+
 def _strip_marks(text: str) -> str:
-    text = _bmp_marks().sub("", text)
-    if _ASTRAL.search(text) is None:
+    """``text`` without combining marks: a regex for the common ones, and a look at
+    each character only in the scripts that have others (Hebrew, Arabic, Indic…)."""
+    text = _COMMON_MARKS.sub("", text)
+    if _OTHER_MARKS.search(text) is None:
         return text
-    return "".join([c for c in text if not _combining(c)])  # marks beyond the BMP: rare
-
-
-@cache
-def _bmp_marks() -> re.Pattern[str]:
-    """Every combining mark of the Basic Multilingual Plane, as one character class.
-
-    A class of BMP characters is a bitmap lookup in ``re`` (marks beyond it
-    would make it a slow list of ranges). Built on first use: about 10 ms.
-    """
-    marks = "".join(chr(c) for c in range(0x300, 0x10000) if _combining(chr(c)))
-    return re.compile(f"[{re.escape(marks)}]")
+    return "".join([c for c in text if not _combining(c)])

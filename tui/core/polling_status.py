@@ -20,11 +20,9 @@ Pure: no I/O, no clock (``now`` is an argument).
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,6 +79,9 @@ class PollingStatus:
 
 def this_process() -> tuple[str, str, int]:
     """(user, host, pid) of this process, for the collector's record."""
+    import getpass  # here: not needed for the first frame
+    import socket
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container)
