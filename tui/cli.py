@@ -3,7 +3,7 @@
 ::
 
     sportello [--config PATH]                 open the dashboard
-    sportello --once [--json]                 poll every channel once, print a table
+    sportello --once [--json] [--poll]        poll every channel once, print a table
     sportello collect                         run the collector alone (for systemd)
     sportello check-config [PATH]             report every problem of a config file
     sportello adapters [--json]               list the installed adapters and options
