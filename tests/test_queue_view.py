@@ -449,3 +449,23 @@ def test_empty_view() -> None:
     view.set_sort(SortOrder.WAIT)
     view.set_channel("mail")
     assert view.visible == [] and view.index_of(1) is None
+
+
+def test_a_filter_every_row_matches_copies_nothing_and_channels_still_narrow() -> None:
+    """The first letter typed matches almost everyone: no copy of 100,000 rows for it;
+    a channel filter after a text filter still finds its channel ids."""
+    prepared = rows_of(
+        item(1, "mail", subject="Ordine"),
+        item(2, "chat", subject="Ordine rotto"),
+        item(3, "chat", subject="Reso"),
+    )
+    view = QueueView(prepared)
+    everyone = view.visible
+    view.set_filter("o")  # in every haystack
+    assert view.visible is everyone
+    view.set_filter("ordine")
+    assert sorted(ids(view.visible)) == [1, 2]
+    view.set_channel("chat")
+    assert ids(view.visible) == [2]
+    view.set_filter("")
+    assert sorted(ids(view.visible)) == [2, 3]

@@ -141,25 +141,40 @@ _BY_HAYSTACK = attrgetter("haystack")
 _BY_LABEL = attrgetter("channel_label")
 
 
-class _Slice(NamedTuple):
+class _Slice:
     """Rows in order, with their haystacks and channel ids in parallel lists.
 
-    Filtering walks the two parallel lists rather than the rows: reaching
+    Filtering walks the parallel lists rather than the rows: reaching
     ``row.item.channel_id`` through 100,000 rows scattered in memory costs a
     cache miss or two a row; the lists are contiguous and the channel ids are
-    a few shared strings.
+    a few shared strings. A text filter's result gets its channel ids only when
+    a channel filter asks for them (copying a third list of 100,000 on every
+    keystroke cost more than the search itself), and a filter that keeps every
+    row returns the same slice.
     """
 
-    rows: list[QueueRow]
-    hays: list[str]
-    chans: list[str]
+    __slots__ = ("_chans", "hays", "rows")
 
-    def where(self, mask: Iterable[object]) -> _Slice:
+    def __init__(self, rows: list[QueueRow], hays: list[str], chans: list[str] | None) -> None:
+        self.rows = rows
+        self.hays = hays
+        self._chans = chans
+
+    @property
+    def chans(self) -> list[str]:
+        if self._chans is None:
+            self._chans = list(map(_BY_CHANNEL_ID, self.rows))
+        return self._chans
+
+    def where(self, mask: Iterable[object], *, chans: bool = False) -> _Slice:
+        """The rows ``mask`` keeps (``chans``: keep the channel ids too)."""
         keep = list(mask)
+        if all(keep):
+            return self
         return _Slice(
             list(compress(self.rows, keep)),
             list(compress(self.hays, keep)),
-            list(compress(self.chans, keep)),
+            list(compress(self._chans, keep)) if chans and self._chans is not None else None,
         )
 
 
@@ -361,7 +376,7 @@ def _matching(source: _Slice, tokens: tuple[str, ...], channel: str | None) -> _
     """
     result = source
     if channel is not None:
-        result = result.where(map(eq, result.chans, repeat(channel)))
+        result = result.where(map(eq, result.chans, repeat(channel)), chans=True)
     for token in tokens:
         result = result.where(map(contains, result.hays, repeat(token)))
     return result
