@@ -78,6 +78,14 @@ BUILT_IN_HELP = {
     "app.focus_previous": "Move between the channel rows and the queue",
     "command_palette": "Find any action by name (the command palette)",
     "quit": BY_ID["app.quit"].help,
+    # The scrolling keys of the conversation's message list (its own bindings take
+    # the arrows, Page and Home/End keys before the screen's): listed with ours.
+    "scroll_down": BY_ID["conversation.down"].help,
+    "scroll_up": BY_ID["conversation.up"].help,
+    "page_down": BY_ID["conversation.page_down"].help,
+    "page_up": BY_ID["conversation.page_up"].help,
+    "scroll_home": BY_ID["conversation.top"].help,
+    "scroll_end": BY_ID["conversation.bottom"].help,
 }
 
 
