@@ -685,7 +685,8 @@ async def test_a_channel_the_running_collector_does_not_poll_says_so() -> None:
 
     from tui.core.polling_status import NOT_POLLED
 
-    missing = replace(row("shop", waiting=1, oldest=600.0), not_polled=NOT_POLLED)
+    # Never polled here, as a channel only this config has: not "waiting for first poll".
+    missing = replace(row("shop", health=Health.UNKNOWN), not_polled=NOT_POLLED)
     app = TableApp()
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(ChannelTable)

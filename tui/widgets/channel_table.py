@@ -215,9 +215,6 @@ def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
     marks = glyphs()
     health = row.health
     glyph, word = _glyph(health, marks), _WORDS[health]
-    if health is Health.UNKNOWN:
-        text = marks.mark(glyph, word)
-        return text if cell_len(text) <= width else marks.mark(glyph, "first poll")
     if row.not_polled is not None:  # the collector's config lacks it: nothing is fresh
         for text in (
             marks.mark(marks.degraded, "not polled: restart the collector"),
@@ -226,6 +223,9 @@ def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
             if cell_len(text) <= width:
                 return text
         return marks.mark(marks.degraded, "")
+    if health is Health.UNKNOWN:
+        text = marks.mark(glyph, word)
+        return text if cell_len(text) <= width else marks.mark(glyph, "first poll")
     error = inert(row.error, _ERROR_LIMIT) if row.error else ""
     if health is Health.OK and now is not None:
         opens = opens_label(row, now)
