@@ -212,3 +212,19 @@ async def test_our_words_are_ascii_where_the_terminal_cannot_show_unicode(
         ours.extend(f"{keys} {what}" for keys, what in app.screen.rows)
     for line in ours:
         assert line.isascii(), line
+
+
+def test_a_big_queue_freezes_at_its_head_and_at_its_whole_then_never(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.dashboard_fixtures import demo_config
+    from tui.core.live import Live
+    from tui.screens.dashboard import DashboardScreen
+
+    freezes: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))
+    config = demo_config(tmp_path / "store.db")
+    screen = DashboardScreen(config, Live(config, lambda update: None, lambda board: []))
+    for complete in (False, False, True, True, False, True):  # head, head, whole, …
+        screen._freeze(complete)
+    assert len(freezes) == 2

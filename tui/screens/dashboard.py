@@ -97,7 +97,8 @@ class DashboardScreen(Screen[None]):
         self._channel_shown: str | None = None  # the preview describes this channel
         self._advance: Mapping[str, float] = {}
         self._stopped = False
-        self._frozen = False
+        self._frozen = False  # frozen at a complete board: never again
+        self._froze_head = False  # frozen at a first, partial board
         self._reading: tuple[ConversationScreen, int] | None = None  # open, and its id
         self._last_status: PollingStatus | None = None
 
@@ -152,8 +153,7 @@ class DashboardScreen(Screen[None]):
             self._advance = {}
             queue.set_advance({})
             queue.refresh_view(self.view)
-            if board.complete:
-                self._freeze_once()
+            self._freeze(board.complete)
         else:
             self._advance = dict(update.advance)
             queue.set_advance(update.advance)
@@ -175,20 +175,22 @@ class DashboardScreen(Screen[None]):
             return "No channel could be read yet: see the channel rows."
         return "Reading the channels (first poll)…"
 
-    def _freeze_once(self) -> None:
-        """Keep the garbage collector off what start-up left alive (modules, the
-        first queue), once, after the first complete board is drawn.
+    def _freeze(self, complete: bool) -> None:
+        """Keep the garbage collector off what start-up left alive: the modules,
+        the widgets and the first queue; 100,000 rows make every full collection a
+        visible stall.
 
-        Only once: frozen objects are never collected, so freezing again at every
-        board would keep whatever cyclic garbage was alive at each freeze for as
-        long as the dashboard runs. No collection first: it would stall the first
-        seconds (tens of milliseconds) to spare the little garbage start-up leaves,
-        once.
+        At the first board (at once: a full collection during start-up is tens
+        of milliseconds before the first frame), and again at the first complete
+        one when the first was only the head of a big queue; never after. Frozen
+        objects are never collected, so freezing at every board kept whatever
+        cyclic garbage was alive at each freeze for as long as the dashboard ran.
         """
-        if self._frozen:
+        if self._frozen or (self._froze_head and not complete):
             return
-        self._frozen = True
-        self.call_after_refresh(gc.freeze)
+        gc.freeze()
+        self._frozen = complete
+        self._froze_head = True
 
     def on_board_updated(self, message: BoardUpdated) -> None:
         self.apply(message.update)
