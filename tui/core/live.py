@@ -124,7 +124,7 @@ class Live(Generic[T]):
         self._seen: dict[str, object] = {}
         self._trends_at = float("-inf")
         self._requests: set[asyncio.Task[int]] = set()
-        self._own_digests = channel_digests(config)
+        self._own_digests: dict[str, str] | None = None  # when first needed, as a viewer
         self._last_update: LiveUpdate[T] | None = None
 
     # -- control ------------------------------------------------------------
@@ -293,12 +293,17 @@ class Live(Generic[T]):
             collecting=collecting,
             paused_here=self.paused,
             collector=info,
-            own=self._own_digests,
+            own=self._digests() if self.role is Role.VIEWER else {},
             channels=channels,
             now=now,
             tz=self.config.business.timezone,
             store_problem=self.collector.store_error if self.collector is not None else None,
         )
+
+    def _digests(self) -> dict[str, str]:
+        if self._own_digests is None:
+            self._own_digests = channel_digests(self.config)
+        return self._own_digests
 
     async def _publish_paused(self, store: Store) -> None:
         assert self._last_update is not None
