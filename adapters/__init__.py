@@ -2,6 +2,7 @@
 
 from adapters.base import Adapter, Clock, utc_now
 from adapters.errors import (
+    ActionRefused,
     AdapterError,
     AuthenticationFailed,
     ConfigurationError,
@@ -11,6 +12,9 @@ from adapters.errors import (
     RateLimited,
 )
 from adapters.models import (
+    ActionKind,
+    ActionRequest,
+    ActionResult,
     Author,
     Capabilities,
     ChannelKind,
@@ -18,12 +22,14 @@ from adapters.models import (
     Conversation,
     Customer,
     Message,
-    Reply,
-    SendResult,
 )
 from adapters.options import Option, OptionError, OptionType, format_duration, parse_duration
 
 __all__ = [
+    "ActionKind",
+    "ActionRefused",
+    "ActionRequest",
+    "ActionResult",
     "Adapter",
     "AdapterError",
     "AuthenticationFailed",
@@ -43,8 +49,6 @@ __all__ = [
     "OptionType",
     "ProtocolError",
     "RateLimited",
-    "Reply",
-    "SendResult",
     "format_duration",
     "parse_duration",
     "utc_now",

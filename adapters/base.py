@@ -2,8 +2,8 @@
 
 An adapter is built once per configured channel with its validated options
 (secret references already resolved) and a clock. The collector calls
-``fetch()`` on the channel's poll interval, ``send()`` to deliver a reply from the
-outbox, and ``aclose()`` once at the end. Failures are raised as the errors of
+``fetch()`` on the channel's poll interval, ``act()`` to deliver a reply or an
+action from the outbox, and ``aclose()`` once at the end. Failures are raised as the errors of
 :mod:`adapters.errors`; anything else an adapter raises is treated as a bug in it
 and reported as a protocol error of that channel.
 """
@@ -16,7 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from adapters.errors import ConfigurationError, NotSupported
-from adapters.models import Capabilities, ChannelKind, ChannelState, Reply, SendResult
+from adapters.models import (
+    ActionRequest,
+    ActionResult,
+    Capabilities,
+    ChannelKind,
+    ChannelState,
+    Conversation,
+)
 from adapters.options import Option, OptionError, resolve_options
 
 Clock = Callable[[], datetime]
@@ -67,18 +74,26 @@ class Adapter(ABC):
     async def fetch(self) -> ChannelState:
         """Return the channel's queue as it is now."""
 
-    async def send(self, reply: Reply) -> SendResult:
-        """Deliver one reply. Called again with the same key after a crash."""
-        raise NotSupported(f"the {self.name} adapter cannot send replies")
+    async def act(self, request: ActionRequest) -> ActionResult:
+        """Deliver one reply or action (``capabilities`` says which kinds).
 
-    async def close_conversation(self, external_id: str) -> None:
-        raise NotSupported(f"the {self.name} adapter cannot close conversations")
+        Return only once the channel has accepted it. The outbox calls it again
+        with the same key only when the user asks to (after a failure or a crash
+        whose outcome is unknown); a channel that honours keys (``capabilities.keys``)
+        then does nothing twice. Raise :mod:`adapters.errors` (their ``retryable``
+        says whether a later try may work).
+        """
+        raise NotSupported(f"the {self.name} adapter cannot {request.kind} conversations")
 
-    async def assign(self, external_id: str, assignee: str) -> None:
-        raise NotSupported(f"the {self.name} adapter cannot assign conversations")
+    async def lookup(self, request: ActionRequest) -> ActionResult | None:
+        """Whether the channel has the action with this key (``capabilities.lookup``):
+        what it said when it accepted it, or ``None`` if it never arrived."""
+        raise NotSupported(f"the {self.name} adapter cannot look actions up")
 
-    async def snooze(self, external_id: str, until: datetime) -> None:
-        raise NotSupported(f"the {self.name} adapter cannot snooze conversations")
+    async def recheck(self, external_id: str) -> Conversation | None:
+        """The conversation as the channel has it now (``capabilities.recheck``), to
+        hold a reply when someone answered from another tool; ``None`` if gone."""
+        raise NotSupported(f"the {self.name} adapter cannot re-read a conversation")
 
     async def aclose(self) -> None:
         """Release connections. Called once; must not raise."""
@@ -98,6 +113,10 @@ class Adapter(ABC):
                 "close": caps.close,
                 "assign": caps.assign,
                 "snooze": caps.snooze,
+                "reopen": caps.reopen,
+                "keys": caps.keys,
+                "lookup": caps.lookup,
+                "recheck": caps.recheck,
             },
             "options": [option.describe() for option in cls.options],
         }

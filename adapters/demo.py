@@ -49,6 +49,9 @@ from adapters import demo_data as data
 from adapters.base import Adapter, Clock, utc_now
 from adapters.errors import ConnectionFailed, ProtocolError
 from adapters.models import (
+    ActionKind,
+    ActionRequest,
+    ActionResult,
     Author,
     Capabilities,
     ChannelKind,
@@ -56,8 +59,6 @@ from adapters.models import (
     Conversation,
     Customer,
     Message,
-    Reply,
-    SendResult,
 )
 from adapters.options import Option, OptionType
 
@@ -613,7 +614,7 @@ class DemoAdapter(Adapter):
     default_expectation: ClassVar[timedelta] = timedelta(hours=1)
     options: ClassVar[tuple[Option, ...]] = _options()
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, close=True, assign=True, snooze=True
+        reply=True, close=True, assign=True, snooze=True, reopen=True, keys=True, lookup=True
     )
 
     def __init__(self, channel_id: str, options: Mapping[str, Any], clock: Clock = utc_now) -> None:
@@ -633,7 +634,7 @@ class DemoAdapter(Adapter):
         self._threads: dict[int, tuple[_Thread, ...]] = {}  # bucket -> its threads
         self._echoes: dict[int, _Thread | None] = {}  # hour -> this channel's echo thread
         self._actions = _Actions()
-        self._sent: dict[str, SendResult] = {}  # idempotency key -> result
+        self._done: dict[str, ActionResult] = {}  # idempotency key -> result
         self._fetches = 0
 
     # ----------------------------------------------------------------- contract
@@ -666,32 +667,37 @@ class DemoAdapter(Adapter):
             longest_hold=timedelta(seconds=max(holds, default=0.0)),
         )
 
-    async def send(self, reply: Reply) -> SendResult:
-        done = self._sent.get(reply.idempotency_key)
+    async def act(self, request: ActionRequest) -> ActionResult:
+        done = self._done.get(request.idempotency_key)
         if done is not None:
             return done
-        self._check_id(reply.conversation_external_id)
+        external_id = request.conversation_external_id
+        self._check_id(external_id)
         now = self._now()
-        replies = self._actions.replies.setdefault(reply.conversation_external_id, [])
-        message_id = f"{reply.conversation_external_id}/r{len(replies) + 1}"
-        replies.append((now.timestamp(), reply.text, message_id))
-        result = SendResult(sent_at=now, external_id=message_id)
-        self._sent[reply.idempotency_key] = result
+        result = ActionResult(done_at=now)
+        if request.kind is ActionKind.REPLY:
+            replies = self._actions.replies.setdefault(external_id, [])
+            message_id = f"{external_id}/r{len(replies) + 1}"
+            replies.append((now.timestamp(), request.text or "", message_id))
+            result = ActionResult(done_at=now, external_id=message_id)
+        elif request.kind is ActionKind.CLOSE:
+            self._actions.closed.setdefault(external_id, now.timestamp())
+        elif request.kind is ActionKind.ASSIGN:
+            self._actions.assigned[external_id] = request.assignee or ""
+        elif request.kind is ActionKind.SNOOZE:
+            until = request.until
+            if until is not None and until.tzinfo is None:
+                raise ProtocolError("snooze: the time must carry a timezone")
+            end = float("inf") if until is None else until.timestamp()
+            self._actions.snoozed[external_id] = (now.timestamp(), end)
+        elif request.kind is ActionKind.REOPEN:
+            self._actions.closed.pop(external_id, None)
+            self._actions.snoozed.pop(external_id, None)
+        self._done[request.idempotency_key] = result
         return result
 
-    async def close_conversation(self, external_id: str) -> None:
-        self._check_id(external_id)
-        self._actions.closed.setdefault(external_id, self._now().timestamp())
-
-    async def assign(self, external_id: str, assignee: str) -> None:
-        self._check_id(external_id)
-        self._actions.assigned[external_id] = assignee
-
-    async def snooze(self, external_id: str, until: datetime) -> None:
-        self._check_id(external_id)
-        if until.tzinfo is None:
-            raise ProtocolError("snooze: the time must carry a timezone")
-        self._actions.snoozed[external_id] = (self._now().timestamp(), until.timestamp())
+    async def lookup(self, request: ActionRequest) -> ActionResult | None:
+        return self._done.get(request.idempotency_key)
 
     async def aclose(self) -> None:
         self._threads.clear()

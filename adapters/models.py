@@ -29,14 +29,40 @@ class Author(enum.StrEnum):
     BUSINESS = "business"
 
 
+class ActionKind(enum.StrEnum):
+    """What the business asks a channel to do with a conversation."""
+
+    REPLY = "reply"
+    CLOSE = "close"
+    ASSIGN = "assign"
+    SNOOZE = "snooze"
+    REOPEN = "reopen"
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What an adapter can do besides fetching."""
+    """What an adapter can do besides fetching.
+
+    ``keys``: the channel itself honours the idempotency key (a second call with
+    the same key does nothing and answers as the first). ``lookup``: the adapter
+    can tell whether an action with a given key reached the channel
+    (:meth:`adapters.base.Adapter.lookup`): a send cut off by a crash is then
+    checked instead of shown as unknown. ``recheck``: it can re-read one
+    conversation (:meth:`adapters.base.Adapter.recheck`), so that a reply is held
+    when someone already answered from another tool.
+    """
 
     reply: bool = False
     close: bool = False
     assign: bool = False
     snooze: bool = False
+    reopen: bool = False
+    keys: bool = False
+    lookup: bool = False
+    recheck: bool = False
+
+    def can(self, kind: ActionKind) -> bool:
+        return bool(getattr(self, str(kind)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +133,30 @@ class ChannelState:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """A reply to deliver. ``idempotency_key`` is the same on every retry of it."""
+class ActionRequest:
+    """One action to deliver. ``idempotency_key`` is made once, when the user acts,
+    and is the same on every retry of it.
 
+    ``text`` for a reply, ``assignee`` for assign, ``until`` for snooze (aware,
+    UTC; ``None``: until the customer writes again).
+    """
+
+    kind: ActionKind
     conversation_external_id: str
-    text: str
     idempotency_key: str
+    text: str | None = None
+    assignee: str | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class SendResult:
-    """What the channel said after a reply was delivered."""
+class ActionResult:
+    """What the channel said when it accepted an action.
 
-    sent_at: datetime
+    ``external_id``: the channel's id of what it made (a reply's message id), so
+    that the next fetch recognises the message as the one already recorded.
+    """
+
+    done_at: datetime
     external_id: str | None = None
     extra: dict[str, str] = field(default_factory=dict)

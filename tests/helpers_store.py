@@ -119,14 +119,14 @@ async def _read(db: Path, seconds: float, min_generations: int) -> dict[str, Any
     reads = 0
     seen: set[int] = set()
     last = -1
-    versions: set[int] = set()
+    versions: set[str] = set()
     deadline = time.monotonic() + seconds
     async with await Store.open(db) as store:
         while time.monotonic() < deadline and (len(seen) < min_generations or reads < 20):
             try:
                 items = await store.waiting("email")
                 history = await store.snapshots("email", 0.0)
-                versions.add(await store.data_version())
+                versions.add(repr(await store.revisions()))
             except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
                 continue

@@ -23,10 +23,10 @@ from adapters import (
     ConnectionFailed,
     Conversation,
     ProtocolError,
-    Reply,
 )
 from adapters import demo_data as data
 from adapters.demo import MAX_MESSAGES, PROFILES, DemoAdapter
+from adapters.models import ActionKind, ActionRequest
 
 ROME = ZoneInfo("Europe/Rome")
 REPO = Path(__file__).resolve().parent.parent
@@ -73,6 +73,14 @@ async def fetch(profile: str = "email", at: datetime = TUESDAY_11, **options: An
 
 def waiting(state: ChannelState) -> list[Conversation]:
     return [c for c in state.conversations if c.waiting]
+
+
+def reply(external_id: str, text: str, key: str) -> ActionRequest:
+    return ActionRequest(ActionKind.REPLY, external_id, key, text=text)
+
+
+def action(kind: ActionKind, external_id: str, **fields: Any) -> ActionRequest:
+    return ActionRequest(kind, external_id, f"k-{kind}-{external_id}", **fields)
 
 
 def waiting_ids(state: ChannelState) -> set[str]:
@@ -290,7 +298,7 @@ async def test_scale_5000_fetch_works() -> None:
 async def test_a_reply_at_scale_leaves_the_queue() -> None:
     adapter, _ = make("email", TUESDAY_11, scale=50)
     target = waiting(await adapter.fetch())[10]
-    await adapter.send(Reply(target.external_id, "Fatto!", "k1"))
+    await adapter.act(reply(target.external_id, "Fatto!", "k1"))
     state = await adapter.fetch()
     assert len(waiting(state)) == 49
     (after,) = [c for c in state.conversations if c.external_id == target.external_id]
@@ -305,8 +313,8 @@ async def test_a_reply_takes_the_conversation_out_of_the_queue() -> None:
     adapter, clock = make("email", TUESDAY_11)
     before = await adapter.fetch()
     target = waiting(before)[0]
-    result = await adapter.send(Reply(target.external_id, "Buongiorno, ecco la risposta.", "r-1"))
-    assert result.sent_at == clock.now
+    result = await adapter.act(reply(target.external_id, "Buongiorno, ecco la risposta.", "r-1"))
+    assert result.done_at == clock.now
     after = await adapter.fetch()
     assert waiting_ids(after) == waiting_ids(before) - {target.external_id}
     (answered,) = [c for c in after.conversations if c.external_id == target.external_id]
@@ -326,11 +334,11 @@ async def test_a_reply_takes_the_conversation_out_of_the_queue() -> None:
 async def test_sending_the_same_key_twice_sends_once() -> None:
     adapter, clock = make("chat", TUESDAY_17, seed=2)
     target = waiting(await adapter.fetch())[0]
-    first = await adapter.send(Reply(target.external_id, "Eccomi!", "same-key"))
+    first = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
     clock.advance(seconds=30)
-    again = await adapter.send(Reply(target.external_id, "Eccomi!", "same-key"))
+    again = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
     assert again == first
-    other = await adapter.send(Reply(target.external_id, "Altro?", "other-key"))
+    other = await adapter.act(reply(target.external_id, "Altro?", "other-key"))
     assert other.external_id != first.external_id
     (after,) = [
         c for c in (await adapter.fetch()).conversations if c.external_id == target.external_id
@@ -348,9 +356,11 @@ async def test_close_assign_and_snooze() -> None:
     assert len(queue) >= 3, "some e-mails of 11:00 are still waiting at 12:00"
     closed, snoozed, assigned = queue[:3]
 
-    await adapter.close_conversation(closed.external_id)
-    await adapter.snooze(snoozed.external_id, clock.now + timedelta(minutes=30))
-    await adapter.assign(assigned.external_id, "marco")
+    await adapter.act(action(ActionKind.CLOSE, closed.external_id))
+    await adapter.act(
+        action(ActionKind.SNOOZE, snoozed.external_id, until=clock.now + timedelta(minutes=30))
+    )
+    await adapter.act(action(ActionKind.ASSIGN, assigned.external_id, assignee="marco"))
     state = await adapter.fetch()
     ids = waiting_ids(state)
     assert closed.external_id not in ids
@@ -381,7 +391,7 @@ async def test_a_closed_conversation_reopens_when_the_customer_writes_again() ->
                     continue
                 if any(m.author is Author.BUSINESS for m in conversation.messages):
                     continue
-                await adapter.close_conversation(old.external_id)
+                await adapter.act(action(ActionKind.CLOSE, old.external_id))
                 assert old.external_id not in waiting_ids(await adapter.fetch())
                 clock.advance(minutes=3)
                 (reopened,) = [
@@ -397,11 +407,11 @@ async def test_a_closed_conversation_reopens_when_the_customer_writes_again() ->
 async def test_actions_on_unknown_conversations_are_refused() -> None:
     adapter, _ = make("email")
     with pytest.raises(ProtocolError):
-        await adapter.send(Reply("ch-1-0", "hi", "k"))
+        await adapter.act(reply("ch-1-0", "hi", "k"))
     with pytest.raises(ProtocolError):
-        await adapter.close_conversation("nonsense")
-    with pytest.raises(ProtocolError):
-        await adapter.snooze("em-1-0", datetime(2030, 1, 1))  # a naive time
+        await adapter.act(action(ActionKind.CLOSE, "nonsense"))
+    with pytest.raises(ProtocolError):  # a naive time
+        await adapter.act(action(ActionKind.SNOOZE, "em-1-0", until=datetime(2030, 1, 1)))
 
 
 # --------------------------------------------------------------------------- people and texts

@@ -172,9 +172,13 @@ PROBE = (
 async def v1_store(db: Path) -> None:
     """A store of schema 1 with one waiting conversation and its message, as written
     before schema 2 (the current code writes columns schema 1 lacks)."""
-    async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
-        await store.sync_channels([channel("email")], {})
+    async with await Store.open(db, migrations=MIGRATIONS[:1]):
+        pass
     with raw(db) as conn:
+        conn.execute(
+            "INSERT INTO channels (id, label, adapter, kind, position)"
+            " VALUES ('email', 'email', 'imap', 'email', 0)"
+        )
         conn.execute(
             "INSERT INTO conversations (id, channel_id, external_id, customer_name, subject,"
             " first_customer_message_at, waiting_since, last_activity_at)"
@@ -242,8 +246,12 @@ async def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
 
 async def test_failed_migration_changes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
-    async with await Store.open(db, migrations=MIGRATIONS[:1]) as store:
-        await store.sync_channels([channel("email")], {})
+    async with await Store.open(db, migrations=MIGRATIONS[:1]):
+        pass
+    with raw(db) as conn:
+        conn.execute(
+            "INSERT INTO channels (id, label, adapter, position) VALUES ('email', 'e', 'x', 0)"
+        )
     broken = (2, "CREATE TABLE half_done (a); SELECT * FROM no_such_table;")
     with pytest.raises(StoreError, match="migrating failed") as info:
         await Store.open(db, migrations=(*MIGRATIONS[:1], broken))
@@ -794,22 +802,27 @@ async def test_prune_finds_what_to_delete_through_indexes(tmp_path: Path) -> Non
             assert "SEARCH" in plan and "SCAN" not in plan, (sql, plan)
 
 
-# ---------------------------------------------------------------------- data_version
+# ---------------------------------------------------------------------- revisions
 
 
-async def test_data_version_changes_on_every_commit_here_or_elsewhere(tmp_path: Path) -> None:
+async def test_revisions_move_with_every_write_here_or_in_another_process(tmp_path: Path) -> None:
     db = tmp_path / "store.db"
     async with await open_store(db) as store:
-        v1 = await store.data_version()
-        assert await store.data_version() == v1  # nothing happened
+        r1 = await store.revisions()
+        assert await store.revisions() == r1  # nothing happened
         await store.apply_fetch("email", state(conversation("c1")), T0)
-        v2 = await store.data_version()
-        assert v2 != v1
-        with raw(db) as conn:  # another connection commits
-            conn.execute("UPDATE channels SET label = 'Posta' WHERE id = 'email'")
-        v3 = await store.data_version()
-        assert v3 not in (v1, v2)
-        assert (await store.channels())[0].label == "Posta"
+        r2 = await store.revisions()
+        assert r2.channels["email"] > r1.channels.get("email", 0)
+        assert r2.queues["email"] > r1.queues.get("email", 0)
+        async with await Store.open(db) as other:  # another connection writes
+            await other.record_poll(PollOutcome("email", T0, T0 + 1, True, None, 1), Health.OK)
+        r3 = await store.revisions()
+        assert r3.channels["email"] > r2.channels["email"]
+        assert r3.queues["email"] == r2.queues["email"]  # a poll alone: the queue is the same
+        await store.apply_fetch("email", state(conversation("c1")), T0 + 2)
+        r4 = await store.revisions()
+        assert r4.queues["email"] == r3.queues["email"]  # the same fetch again: nothing changed
+        assert r4.channels["email"] > r3.channels["email"]
 
 
 async def test_a_failed_write_rolls_back_and_names_no_customer_text(tmp_path: Path) -> None:

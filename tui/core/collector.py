@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from adapters import (
@@ -28,6 +29,7 @@ from adapters import (
 from adapters.base import Clock
 from adapters.registry import AdapterLoadError
 from adapters.registry import load as load_adapter
+from tui.core.delivery import ChannelLink, Deliverer, owner_id
 from tui.core.inert import inert
 from tui.core.polling_status import CollectorInfo, channel_digests, this_process
 from tui.core.records import Health, PollOutcome
@@ -35,6 +37,7 @@ from tui.core.secrets import SecretError, resolve_options
 from tui.core.settings import Channel, Config
 from tui.core.state_check import check_state
 from tui.core.store import Store, StoreError
+from tui.core.store_outbox import ACTIONS_KEPT_S
 from tui.core.waits import event_or_timeout
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,8 @@ class ChannelRun:
     health: Health = Health.UNKNOWN
     last_error: str | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # A fetch and a delivery never use the adapter at the same time.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def backoff_delay(
@@ -122,6 +127,7 @@ class Collector:
         self._started = False
         self._pause_changed = asyncio.Event()
         self._recorded: int | None = None  # our pid, once the store knows us as collector
+        self.deliverer: Deliverer | None = None
         self.store_error: str | None = None
         """The store's last failure (a full disk, a locked file), ``None`` once a write
         succeeds again. It is the store's problem, not the channels': their health
@@ -194,7 +200,7 @@ class Collector:
             permanent = True
         else:
             try:
-                async with asyncio.timeout(channel.timeout.total_seconds()):
+                async with run.lock, asyncio.timeout(channel.timeout.total_seconds()):
                     state = await run.adapter.fetch()
                 state = check_state(state)
             except TimeoutError:
@@ -228,6 +234,8 @@ class Collector:
             run.failing_since = None
             run.health = Health.OK
             run.last_error = None
+            if self.deliverer is not None:
+                self.deliverer.channel_up(channel.id)
         else:
             run.failures += 1
             if run.failing_since is None:
@@ -293,6 +301,41 @@ class Collector:
                 )
             group.create_task(self._prune_loop(), name="prune")
             group.create_task(self._requests_loop(), name="requests")
+            if self.store.leading:
+                group.create_task(self._deliver(), name="deliver")
+
+    def deliverer_for(self, owner: str) -> Deliverer:
+        """The outbox's deliverer, through this collector's adapters."""
+        links = {
+            cid: ChannelLink(
+                adapter=partial(_adapter_of, run),
+                lock=run.lock,
+                timeout_s=run.channel.timeout.total_seconds(),
+                redact=partial(_redact_for, run),
+            )
+            for cid, run in self.runs.items()
+        }
+        return Deliverer(
+            self.store,
+            links,
+            clock=lambda: self.clock().timestamp(),
+            owner=owner,
+            team=self.config.team,
+            on_change=self._on_change,
+        )
+
+    async def _deliver(self) -> None:
+        user, host, pid = this_process()
+        self.deliverer = self.deliverer_for(owner_id(user, host, pid))
+        try:
+            await self.deliverer.run()
+        finally:
+            self.deliverer = None
+
+    def wake_delivery(self) -> None:
+        """An action was just committed in this process: deliver it without delay."""
+        if self.deliverer is not None:
+            self.deliverer.wake()
 
     async def _record_collector(self, now: float) -> None:
         user, host, pid = this_process()
@@ -345,7 +388,9 @@ class Collector:
         keep = timedelta(days=self.config.retention_days).total_seconds()
         while True:
             try:
-                await self.store.prune(self.clock().timestamp() - keep)
+                now = self.clock().timestamp()
+                await self.store.prune(now - keep)
+                await self.store.prune_outbox(now - ACTIONS_KEPT_S)
             except Exception as exc:
                 log.error("pruning the store failed: %s", exc)
             await asyncio.sleep(PRUNE_EVERY_S)
@@ -373,6 +418,14 @@ class Collector:
 
     def health(self) -> Mapping[str, Health]:
         return {cid: run.health for cid, run in self.runs.items()}
+
+
+def _adapter_of(run: ChannelRun) -> Adapter | None:
+    return run.adapter
+
+
+def _redact_for(run: ChannelRun, message: str) -> str:
+    return redact(message, run.secrets)
 
 
 def _stop_if_cancelled() -> None:

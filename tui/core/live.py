@@ -34,11 +34,11 @@ from tui.core.polling_status import (
 from tui.core.records import ChannelRecord, FirstResponse, QueueItem
 from tui.core.settings import Config
 from tui.core.store import Store, StoreError
+from tui.core.store_contract import Revisions
 from tui.core.waits import event_or_timeout
 
 if TYPE_CHECKING:
     from tui.core.collector import Collector
-    from tui.core.leader import CollectorLock
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,6 @@ class Live(Generic[T]):
         self.paused = False
         self.store: Store | None = None
         self.collector: Collector | None = None
-        self._lock: CollectorLock | None = None
         self._collector_task: asyncio.Task[None] | None = None
         self._dirty = asyncio.Event()
         self._trends: dict[str, tuple[int | None, ...]] | None = None
@@ -182,9 +181,8 @@ class Live(Generic[T]):
                     await self._stop_collector()
                     for task in list(self._requests):
                         task.cancel()
+                    store.release_lead()
         finally:
-            if self._lock is not None:
-                self._lock.release()
             self.store = None
 
     async def _stop_collector(self) -> None:
@@ -197,7 +195,7 @@ class Live(Generic[T]):
             await self.collector.aclose()
 
     async def _watch(self, store: Store) -> None:
-        last_version = -1
+        last_version: Revisions | None = None
         last_build = float("-inf")
         next_build = 0.0
         last_takeover = float("-inf")
@@ -216,7 +214,7 @@ class Live(Generic[T]):
                     self.role = Role.VIEWER
                 if self.role is not role:
                     self._dirty.set()  # the header says who polls
-            version = await store.data_version()
+            version = await store.revisions()
             due = now_mono - last_build >= self.tick_s
             wanted = version != last_version or self._dirty.is_set() or due
             if wanted and now_mono < next_build:
@@ -235,7 +233,7 @@ class Live(Generic[T]):
                 self._dirty.clear()
                 last_version = version
                 last_build = now_mono
-                await self._build_and_publish(store)
+                await self._build_and_publish(store, version)
                 took = time.monotonic() - now_mono
                 # Coalesce: a board that takes long to build is not rebuilt
                 # for every channel's poll.
@@ -245,11 +243,8 @@ class Live(Generic[T]):
     def _try_become_collector(self, store: Store) -> asyncio.Task[None] | None:
         # Imported here: the first board is on screen before polling starts.
         from tui.core.collector import Collector
-        from tui.core.leader import CollectorLock
 
-        if self._lock is None:
-            self._lock = CollectorLock(self.config.store_path)
-        if not self._lock.try_acquire():
+        if not store.try_lead():
             if self.role is not Role.VIEWER:
                 log.info("another sportello collects for this store: viewing")
             self.role = Role.VIEWER
@@ -315,7 +310,7 @@ class Live(Generic[T]):
         self._last_update = update
         self._publish(update)
 
-    async def _build_and_publish(self, store: Store) -> None:
+    async def _build_and_publish(self, store: Store, revisions: Revisions) -> None:
         now = self.clock().timestamp()
         if self._trends is None or time.monotonic() - self._trends_at >= self.trend_s:
             self._trends = await read_trends(store, self.config, now)
@@ -330,7 +325,7 @@ class Live(Generic[T]):
             await self._compute_and_publish(records, head, responses, now, summary, status)
             # Let the screen draw it before the heavy read competes for the CPU.
             await asyncio.sleep(HEAD_SETTLE_S)
-        changed = await self._read_queue(store, records, summary)
+        changed = await self._read_queue(store, records, revisions)
         resort_due = time.monotonic() - self._full_at >= self.resort_s
         if self._last is not None and not changed and not resort_due:
             self._publish_light(records, responses, now, summary, status)
@@ -370,12 +365,12 @@ class Live(Generic[T]):
         self,
         store: Store,
         records: list[ChannelRecord],
-        summary: dict[str, tuple[int, float]],
+        revisions: Revisions,
     ) -> bool:
-        """Re-read the channels polled since last time; True if any queue changed."""
+        """Re-read the queues whose revision moved since last time; True if any changed."""
         changed = False
         for record in records:
-            key = (record.last_poll_at, summary.get(record.id))
+            key = revisions.queues.get(record.id, 0)
             if record.id in self._items and self._seen.get(record.id) == key:
                 continue
             items = await store.waiting(record.id)

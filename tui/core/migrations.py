@@ -136,7 +136,63 @@ CREATE TABLE requests (
 );
 """
 
-MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2), (3, _V3))
+_V4 = """
+-- Revisions: one counter per thing a write touched, bumped in the same transaction
+-- ('c:<channel>' anything about a channel, 'q:<channel>' its waiting conversations
+-- or their actions, 'outbox', 'collector'). Other processes compare them to know
+-- what changed (tui.core.store_contract).
+CREATE TABLE revisions (
+    scope  TEXT PRIMARY KEY,
+    n      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- What sportello did to a conversation: answered, closed or snoozed it at
+-- ``handled_at`` (a fetch still reporting the wait handled then does not put it
+-- back, tui.core.ingest.kept_waiting), snoozed until ``snoozed_until``, closed at.
+ALTER TABLE conversations ADD COLUMN handled_at REAL;
+ALTER TABLE conversations ADD COLUMN snoozed_until REAL;
+ALTER TABLE conversations ADD COLUMN closed_at REAL;
+
+-- The outbox: every reply and action, committed before anything is sent
+-- (tui.core.outbox holds its states). ``payload``, ``extra``: JSON objects.
+CREATE TABLE outbox (
+    key              TEXT PRIMARY KEY,
+    kind             TEXT NOT NULL,
+    channel_id       TEXT NOT NULL,
+    conversation_id  INTEGER NOT NULL,
+    external_id      TEXT NOT NULL,
+    payload          TEXT NOT NULL,
+    made_by          TEXT NOT NULL,
+    made_at          REAL NOT NULL,
+    due_at           REAL NOT NULL,
+    state            TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_try_at      REAL,
+    lease_owner      TEXT,
+    error            TEXT,
+    retryable        INTEGER NOT NULL DEFAULT 0,
+    done_at          REAL,
+    result           TEXT,
+    updated_at       REAL NOT NULL,
+    extra            TEXT NOT NULL DEFAULT '{}'
+) WITHOUT ROWID;
+CREATE INDEX outbox_active ON outbox (due_at)
+    WHERE state IN ('pending', 'sending', 'failed', 'unknown', 'elsewhere');
+CREATE INDEX outbox_conversation ON outbox (conversation_id, made_at);
+CREATE INDEX outbox_updated ON outbox (updated_at);
+
+-- Replies being written, one per conversation and author (user@host).
+CREATE TABLE drafts (
+    conversation_id  INTEGER NOT NULL,
+    author           TEXT NOT NULL,
+    text             TEXT NOT NULL,
+    opened_at        REAL NOT NULL,
+    updated_at       REAL NOT NULL,
+    PRIMARY KEY (conversation_id, author)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
 
 
 def latest(migrations: Sequence[Migration] = MIGRATIONS) -> int:

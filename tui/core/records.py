@@ -91,3 +91,27 @@ class PollOutcome:
     ok: bool
     error: str | None
     conversations: int
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A reply being written: kept in the store so that it survives a restart and
+    others on the server see that someone is writing."""
+
+    conversation_id: int
+    author: str  # user@host
+    text: str
+    opened_at: float  # when the composer was first opened on it
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """What a conversation's handling looks like beyond its wait."""
+
+    conversation_id: int
+    assignee: str | None
+    last_business_at: float | None  # the business's last message, from any tool
+    handled_at: float | None  # answered, closed or snoozed through sportello
+    snoozed_until: float | None
+    closed: bool

@@ -72,6 +72,9 @@ class Channel:
     timeout: timedelta
     options: dict[str, Any] = field(default_factory=dict)  # coerced; secrets as SecretRef
     line: int | None = None  # where the channel starts in config.yaml
+    # How long an action waits before delivery, so that u can take it back;
+    # None: the default for the channel's kind (tui.core.outbox.UNDO_WINDOW_S).
+    undo_window: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,14 @@ class Dashboard:
     gap_warn: GapThreshold = GapThreshold(seconds=0.0)
     gap_critical: GapThreshold = GapThreshold(fraction=1.0)
     mask_personal_data: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone conversations can be assigned to (``team:`` in config.yaml)."""
+
+    name: str  # as the channel knows them, and as the screen shows them
+    user: str | None = None  # their login on this server, when they have one
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +101,8 @@ class Config:
     dashboard: Dashboard = Dashboard()
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> key(s)
     source: Path | None = None
+    team: tuple[Person, ...] = ()
+    read_only: bool = False  # every action is shown disabled, with the reason
 
     def channel(self, channel_id: str) -> Channel:
         for channel in self.channels:

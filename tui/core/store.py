@@ -49,23 +49,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Self
 
 import aiosqlite
 
-from adapters.models import ChannelState, Message
+from adapters.models import ChannelState
 from tui.core.folding import SEARCH_MESSAGES, SEARCH_READ_CHARS, search_text
+from tui.core.ingest import (
+    ERROR_MAX,
+    FIELD_MAX,
+    TEXT_MAX,
+    message_key,
+    prepare_fetch,
+    snapshot_figures,
+)
+from tui.core.ingest import text as _text
+from tui.core.leader import CollectorLock
 from tui.core.migrations import APPLICATION_ID, MIGRATIONS, Migration, check, latest, statements
 from tui.core.records import (
     ChannelRecord,
+    ConversationState,
     FirstResponse,
     Health,
     MessageRecord,
@@ -75,6 +84,9 @@ from tui.core.records import (
 )
 from tui.core.settings import Channel
 from tui.core.store_collector import CollectorRecords
+from tui.core.store_contract import Revisions, StoreError
+from tui.core.store_outbox import OutboxRecords
+from tui.core.store_sql import bump, fetchall
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -88,25 +100,19 @@ __all__ = [
     "message_key",
 ]
 
-FIELD_MAX = 1_000  # subject, customer name/e-mail/phone/handle, assignee, author name
-TEXT_MAX = 20_000  # one message's text
-ERROR_MAX = 2_000  # a poll's error message
 HISTORY_S = 365 * 86_400.0  # queue snapshots are kept a year
 POLLS_S = 90 * 86_400.0  # poll outcomes are kept 90 days at most
-_KEY_MAX = 200  # a message's external id longer than this is keyed by its hash
 CHECKPOINT_EVERY = 100  # commits between two checkpoints of the WAL
 
 Row = tuple[Any, ...]
 
 
-class StoreError(Exception):
-    """The store failed. The message names the store's path; it never holds customer text."""
+class Store(CollectorRecords, OutboxRecords):
+    """The SQLite store (the :class:`~tui.core.store_contract.StoreBackend` contract).
+    Open with :meth:`open`; see the module docstring.
 
-
-class Store(CollectorRecords):
-    """The SQLite store. Open with :meth:`open`; see the module docstring.
-
-    Who collects and the requests made of it: :mod:`tui.core.store_collector`.
+    Who collects and the requests made of it: :mod:`tui.core.store_collector`; the
+    outbox and drafts: :mod:`tui.core.store_outbox`.
     """
 
     def __init__(
@@ -121,6 +127,7 @@ class Store(CollectorRecords):
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
         self._since_checkpoint = 0
+        self._lead = CollectorLock(path)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -248,6 +255,7 @@ class Store(CollectorRecords):
                 " (excluded.label, excluded.adapter, excluded.kind, excluded.position)",
                 rows,
             )
+            await bump(conn, *(f"c:{row[0]}" for row in rows))
 
     async def apply_fetch(self, channel_id: str, state: ChannelState, fetched_at: float) -> int:
         """Store what one fetch saw on a channel, in one transaction.
@@ -271,46 +279,16 @@ class Store(CollectorRecords):
 
         Returns the number of waiting conversations of the channel after the fetch.
         """
-        conversations: list[Row] = []
-        messages: dict[str, list[Row]] = {}
-        for conversation in state.conversations:
-            external_id = _storable(str(conversation.external_id))
-            first = _ts(conversation.first_customer_message_at)
-            waiting = _ts_or_none(conversation.waiting_since)
-            first_response = _ts_or_none(conversation.first_response_at)
-            rows = [_message_row(message) for message in conversation.messages]
-            last_activity = max(
-                first,
-                waiting if waiting is not None else first,
-                first_response if first_response is not None else first,
-                *(row[3] for row in rows),
-            )
-            customer = conversation.customer
-            conversations.append(
-                (
-                    channel_id,
-                    external_id,
-                    _field(customer.name),
-                    _field(customer.email),
-                    _field(customer.phone),
-                    _field(customer.handle),
-                    _text(conversation.subject, FIELD_MAX),
-                    first,
-                    waiting,
-                    first_response,
-                    _field(conversation.assignee),
-                    last_activity,
-                    fetched_at,
-                )
-            )
-            if rows:
-                messages.setdefault(external_id, []).extend(rows)
-        on_hold = None if state.on_hold is None else int(state.on_hold)
-        longest_hold_s = None if state.longest_hold is None else state.longest_hold.total_seconds()
+        fetch = prepare_fetch(state)
+        conversations = [(channel_id, *row, fetched_at) for row in fetch.conversations]
+        messages = fetch.messages
+        on_hold, longest_hold_s = fetch.on_hold, fetch.longest_hold_s
 
         async with self._transaction("saving a fetch") as conn:
             await self._require_channel(conn, channel_id)
+            changes = conn.total_changes
             await conn.executemany(_UPSERT_CONVERSATION, conversations)
+            queue_changed = conn.total_changes != changes
             # The fetched ids, in a table of this connection's temp database (never
             # in the file): any string an id may hold compares exactly.
             await conn.execute(
@@ -348,6 +326,7 @@ class Store(CollectorRecords):
                 " AND c.search_text IS NULL",
                 (channel_id,),
             )
+            changes = conn.total_changes
             await _refresh_search_text(conn)
             if state.complete:
                 await conn.execute(
@@ -356,6 +335,7 @@ class Store(CollectorRecords):
                     " AND external_id NOT IN (SELECT external_id FROM temp.fetched)",
                     (fetched_at, channel_id),
                 )
+            queue_changed = queue_changed or conn.total_changes != changes
             await conn.execute(
                 "UPDATE channels SET on_hold = ?, longest_hold_s = ?"
                 " WHERE id = ? AND (on_hold, longest_hold_s) IS NOT (?, ?)",
@@ -367,16 +347,11 @@ class Store(CollectorRecords):
                 " WHERE channel_id = ? AND waiting_since IS NOT NULL",
                 (channel_id,),
             )
-            waiting_count, oldest = int(counted[0][0]), counted[0][1]
-            if on_hold is not None:
-                snapshot_waiting = on_hold
-                oldest = (
-                    fetched_at - longest_hold_s
-                    if on_hold > 0 and longest_hold_s is not None
-                    else None
-                )
-            else:
-                snapshot_waiting = waiting_count
+            waiting_count = int(counted[0][0])
+            snapshot_waiting, oldest = snapshot_figures(
+                fetch, waiting_count, counted[0][1], fetched_at
+            )
+            await bump(conn, f"c:{channel_id}", *([f"q:{channel_id}"] if queue_changed else []))
             await conn.execute(
                 "INSERT OR REPLACE INTO snapshots (channel_id, taken_at, waiting,"
                 " oldest_waiting_since) VALUES (?, ?, ?, ?)",
@@ -424,6 +399,7 @@ class Store(CollectorRecords):
                     outcome.channel_id,
                 ),
             )
+            await bump(conn, f"c:{outcome.channel_id}")
 
     async def prune(self, before: float, *, history_before: float | None = None) -> None:
         """Delete what retention no longer allows.
@@ -588,11 +564,55 @@ class Store(CollectorRecords):
         )
         return [(int(index), int(value)) for index, value in rows]
 
-    async def data_version(self) -> int:
-        """A number that changes whenever any connection, here or in another
-        process, has committed since the last call: poll it to know when to re-read."""
-        rows = await self._read("reading the data version", "PRAGMA data_version")
-        return (int(rows[0][0]) << 32) + self._commits
+    async def revisions(self) -> Revisions:
+        """The store's revisions (see :mod:`tui.core.store_contract`): one small read."""
+        rows = await self._read("reading revisions", "SELECT scope, n FROM revisions")
+        channels: dict[str, int] = {}
+        queues: dict[str, int] = {}
+        outbox = collector = 0
+        for scope, n in rows:
+            kind, _, name = str(scope).partition(":")
+            if kind == "c":
+                channels[name] = int(n)
+            elif kind == "q":
+                queues[name] = int(n)
+            elif scope == "outbox":
+                outbox = int(n)
+            elif scope == "collector":
+                collector = int(n)
+        return Revisions(channels, queues, outbox, collector)
+
+    async def conversation_state(self, conversation_id: int) -> ConversationState | None:
+        """How a conversation has been handled (waiting or not)."""
+        rows = await self._read(
+            "reading a conversation",
+            "SELECT c.id, c.assignee, (SELECT max(sent_at) FROM messages AS m"
+            " WHERE m.conversation_id = c.id AND m.author = 'business'),"
+            " c.handled_at, c.snoozed_until, c.closed_at IS NOT NULL"
+            " FROM conversations AS c WHERE c.id = ?",
+            (int(conversation_id),),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return ConversationState(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]))
+
+    # ------------------------------------------------------------------ leadership
+
+    def try_lead(self) -> bool:
+        """Take the right to collect for this store if nobody holds it; never waits.
+
+        An OS lock on a file beside the database (``flock``): the kernel releases
+        it when the holding process exits, even on a crash or ``kill -9``.
+        """
+        return self._lead.try_acquire()
+
+    def release_lead(self) -> None:
+        self._lead.release()
+
+    @property
+    def leading(self) -> bool:
+        return self._lead.held
 
     # ------------------------------------------------------------------ internals
 
@@ -684,6 +704,15 @@ _WAITING_ORDER = " ORDER BY waiting_since, id"
 
 # ?13 is the fetch time. Unqualified columns are the stored row; the WHERE skips
 # rewriting rows that would not change (every poll upserts the whole queue).
+# {kept} is tui.core.ingest.kept_waiting: a wait sportello already handled (answered,
+# closed, snoozed) stays handled until the customer writes again or the snooze ends.
+_KEPT_WAITING = """CASE
+    WHEN excluded.waiting_since IS NOT NULL AND handled_at IS NOT NULL
+        AND excluded.waiting_since <= handled_at
+        AND (snoozed_until IS NULL OR snoozed_until > ?13) THEN NULL
+    ELSE excluded.waiting_since
+END"""
+
 _UPSERT_CONVERSATION = """
 INSERT INTO conversations (
     channel_id, external_id, customer_name, customer_email, customer_phone, customer_handle,
@@ -697,13 +726,13 @@ ON CONFLICT (channel_id, external_id) DO UPDATE SET
     customer_handle = coalesce(excluded.customer_handle, customer_handle),
     subject = excluded.subject,
     first_customer_message_at = min(first_customer_message_at, excluded.first_customer_message_at),
-    waiting_since = excluded.waiting_since,
+    waiting_since = {kept},
     first_response_at = coalesce(min(first_response_at, excluded.first_response_at),
         first_response_at, excluded.first_response_at),
     assignee = excluded.assignee,
     last_activity_at = max(last_activity_at, excluded.last_activity_at),
     left_queue_at = CASE
-        WHEN excluded.waiting_since IS NOT NULL THEN NULL
+        WHEN ({kept}) IS NOT NULL THEN NULL
         WHEN waiting_since IS NOT NULL THEN ?13
         ELSE left_queue_at
     END
@@ -717,13 +746,13 @@ WHERE (
     coalesce(excluded.customer_handle, customer_handle),
     excluded.subject,
     min(first_customer_message_at, excluded.first_customer_message_at),
-    excluded.waiting_since,
+    {kept},
     coalesce(min(first_response_at, excluded.first_response_at),
         first_response_at, excluded.first_response_at),
     excluded.assignee,
     max(last_activity_at, excluded.last_activity_at)
 )
-"""
+""".replace("{kept}", _KEPT_WAITING)
 
 # Conversations whose search text is out of date: a message of theirs was inserted
 # or changed through this connection (the upserts skip unchanged messages, so an
@@ -766,34 +795,6 @@ WHERE (author, author_name, sent_at, text)
 # ---------------------------------------------------------------------- helpers
 
 
-def message_key(message: Message) -> str:
-    """The key a message is deduplicated by within its conversation.
-
-    ``id:<external id>`` when the channel gives one (a hash of it when it is very
-    long), else ``h:<hash of author, time and text>``.
-    """
-    if message.external_id:
-        external_id = str(message.external_id)
-        if len(external_id) <= _KEY_MAX:
-            return "id:" + _storable(external_id)
-        return "idh:" + hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
-    digest = hashlib.sha256()
-    for part in (str(message.author), repr(_ts(message.sent_at)), message.text):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return "h:" + digest.hexdigest()[:40]
-
-
-def _message_row(message: Message) -> Row:
-    return (
-        message_key(message),
-        str(message.author),
-        _field(message.author_name),
-        _ts(message.sent_at),
-        _text(message.text, TEXT_MAX),
-    )
-
-
 async def _refresh_search_text(conn: aiosqlite.Connection) -> None:
     """Recompute the search text of the conversations marked stale, then unmark them.
 
@@ -813,39 +814,6 @@ async def _refresh_search_text(conn: aiosqlite.Connection) -> None:
         [(search_text(parts), conversation_id) for conversation_id, parts in texts.items()],
     )
     await conn.execute("DELETE FROM temp.search_stale")
-
-
-def _ts(value: datetime) -> float:
-    """Unix seconds. A naive datetime (an adapter bug) is taken as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
-
-
-def _ts_or_none(value: datetime | None) -> float | None:
-    return None if value is None else _ts(value)
-
-
-def _text(value: object, cap: int) -> str:
-    """``value`` as text of at most ``cap`` characters that SQLite can store as UTF-8."""
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > cap:
-        text = text[:cap]
-    return _storable(text)
-
-
-def _storable(text: str) -> str:
-    """``text`` with any lone surrogate (not encodable as UTF-8) replaced by "?"."""
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return text.encode("utf-8", "replace").decode("utf-8")
-    return text
-
-
-def _field(value: object | None) -> str | None:
-    return None if value is None else _text(value, FIELD_MAX)
 
 
 def _health(value: str) -> Health:
@@ -897,11 +865,7 @@ async def _configure(conn: aiosqlite.Connection, busy_timeout: float) -> None:
     await conn.execute("PRAGMA foreign_keys = ON")
 
 
-async def _fetchall(
-    conn: aiosqlite.Connection, sql: str, parameters: Sequence[Any] = ()
-) -> list[Row]:
-    # Rows are plain tuples: no row factory is ever set.
-    return cast(list[Row], await conn.execute_fetchall(sql, parameters))
+_fetchall = fetchall
 
 
 async def _migrate(conn: aiosqlite.Connection, path: Path, migrations: Sequence[Migration]) -> None:

@@ -12,27 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from tui.core.polling_status import CollectorInfo
+from tui.core.store_contract import Request
+from tui.core.store_sql import bump
 
 __all__ = ["REQUESTS_KEPT_S", "CollectorRecords", "Request"]
 
 REQUESTS_KEPT_S = 86_400.0
 POLL = "poll"
 _NAME_MAX = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    id: int
-    kind: str  # "poll"
-    channel_id: str | None  # None: every channel
-    made_at: float
-    made_by: str
 
 
 class CollectorRecords:
@@ -62,6 +54,7 @@ class CollectorRecords:
                     json.dumps(dict(info.channels), sort_keys=True),
                 ),
             )
+            await bump(conn, "collector")
 
     async def set_collector_paused(self, pid: int, paused: bool) -> None:
         """Say whether the collector (process ``pid``) is paused."""
@@ -70,11 +63,13 @@ class CollectorRecords:
                 "UPDATE collector SET paused = ? WHERE pid = ? AND paused IS NOT ?",
                 (int(paused), int(pid), int(paused)),
             )
+            await bump(conn, "collector")
 
     async def clear_collector(self, pid: int) -> None:
         """The collector (process ``pid``) stops: nobody collects until the next one."""
         async with self._transaction("recording the collector's end") as conn:
             await conn.execute("DELETE FROM collector WHERE pid = ?", (int(pid),))
+            await bump(conn, "collector")
 
     async def collector(self) -> CollectorInfo | None:
         """Who collects, as the collector recorded it; None when nobody has."""
@@ -106,6 +101,7 @@ class CollectorRecords:
                 "INSERT INTO requests (kind, channel_id, made_at, made_by) VALUES (?, ?, ?, ?)",
                 (kind, channel_id, made_at, made_by[:_NAME_MAX]),
             )
+            await bump(conn, "collector")
             return int(cursor.lastrowid or 0)
 
     async def requests_after(self, request_id: int) -> list[Request]:
