@@ -1,8 +1,9 @@
 """What the dashboard and ``--once`` show: each channel's figures and the queue.
 
-``read_board`` reads the store once and computes every metric with the channel's
-schedule; the result is immutable, so the screen can receive it as a message
-from a worker and apply it in place.
+Pure: :func:`compute_board` computes every metric with the channel's schedule
+from what was read of the store (:mod:`tui.core.board_read` does the reading);
+the result is immutable, so the screen can receive it as a message from a worker
+and apply it in place.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from tui.core.hours import Schedule
-from tui.core.metrics import FRT_WINDOW_S, ChannelMetrics, channel_metrics
+from tui.core.metrics import ChannelMetrics, channel_metrics
 from tui.core.records import ChannelRecord, FirstResponse, Health, QueueItem
 from tui.core.settings import Channel, Config
-from tui.core.store import Store
 
 TREND_DAYS = 7
 TREND_BUCKETS = 14  # two points a day over the last week
@@ -178,31 +178,3 @@ def compute_board(
         waits=tuple(waits),
         complete=summary is None,
     )
-
-
-async def read_board(
-    store: Store, config: Config, now: float, *, with_trends: bool = False
-) -> Board:
-    """Read the store and compute the board at ``now``."""
-    records = await store.channels()
-    queue = await store.waiting()
-    responses = await store.first_responses(since=now - FRT_WINDOW_S)
-    trends = await read_trends(store, config, now) if with_trends else None
-    return compute_board(config, records, queue, responses, now, trends)
-
-
-async def read_trends(
-    store: Store, config: Config, now: float
-) -> dict[str, tuple[int | None, ...]]:
-    """Max queue depth per bucket over the last week, per channel."""
-    span = timedelta(days=TREND_DAYS).total_seconds()
-    bucket = span / TREND_BUCKETS
-    since = now - span
-    trends: dict[str, tuple[int | None, ...]] = {}
-    for channel in config.channels:
-        points: list[int | None] = [None] * TREND_BUCKETS
-        for index, value in await store.trend(channel.id, since, bucket):
-            if 0 <= index < TREND_BUCKETS:
-                points[index] = value
-        trends[channel.id] = tuple(points)
-    return trends

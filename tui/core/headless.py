@@ -9,7 +9,8 @@ import signal
 from dataclasses import dataclass
 
 from adapters import utc_now
-from tui.core.board import Board, read_board
+from tui.core.board import Board
+from tui.core.board_read import read_board
 from tui.core.collector import Collector
 from tui.core.leader import CollectorLock
 from tui.core.polling_status import this_process

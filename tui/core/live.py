@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from adapters import utc_now
 from adapters.base import Clock
-from tui.core.board import Board, compute_board, read_trends, schedule_for
+from tui.core.board import Board, compute_board, schedule_for
+from tui.core.board_read import read_trends
 from tui.core.metrics import FRT_WINDOW_S
 from tui.core.polling_status import (
     ChannelPolls,
