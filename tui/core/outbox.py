@@ -273,7 +273,10 @@ def discard(action: Action, now: float) -> Action:
 
 def retry_delay(attempts: int) -> float:
     """Seconds before a retryable failure is tried again: 5 s, 10 s, 20 s… 15 min."""
-    return float(min(RETRY_CAP_S, RETRY_FIRST_S * 2 ** max(0, attempts - 1)))
+    # The exponent is bounded: after a thousand attempts (days of a dead channel at
+    # the cap) 2 ** attempts no longer fits a float.
+    doublings = min(max(0, attempts - 1), 32)
+    return float(min(RETRY_CAP_S, RETRY_FIRST_S * 2**doublings))
 
 
 def _require(action: Action, state: State, what: str) -> None:
