@@ -16,7 +16,7 @@ from adapters import Adapter, ChannelKind, ChannelState, Option, OptionType, par
 from adapters.registry import AdapterLoadError
 from tui.core import yaml_lines
 from tui.core.config import ConfigError, Problem, check_config, find_config, load_config
-from tui.core.settings import Config, GapThreshold, SecretRef
+from tui.core.settings import Config, GapThreshold, Person, SecretRef
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "hunter2-Sup3rSecret"
@@ -385,7 +385,11 @@ def test_problem_str_without_file_or_line() -> None:
     ("text", "expected"),
     [
         ("channnels: []\n", ":7: channnels: unknown key 'channnels' — did you mean 'channels'?"),
-        ("zzz: 1\n", "unknown key 'zzz'; expected business, store, dashboard, keys, channels"),
+        (
+            "zzz: 1\n",
+            "unknown key 'zzz'; expected business, store, dashboard, keys, team, read_only,"
+            " channels",
+        ),
         (
             "dashboard: {gap_wran: 5m}\n",
             "dashboard · gap_wran: unknown key 'gap_wran' — did you mean 'gap_warn'?",
@@ -1183,3 +1187,140 @@ def test_an_option_out_of_its_declared_range_is_a_problem(tmp_path: Path) -> Non
     path = write(tmp_path, with_channel("id: r\nadapter: ranged\noptions:\n  every: 2h"))
     problems = check_config(path, adapter_loader={"ranged": Ranged}.__getitem__)
     assert [problem.message for problem in problems] == ["must be at most 1h00m, got 2h00m"]
+
+
+# ── team, read_only, undo_window ──────────────────────────────────────────────
+
+
+def test_team_takes_names_and_logins(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        MINIMAL + "team:\n  - Anna\n  - {name: Marco Bianchi, user: marco}\n"
+        "  - name: '  Giulia  '\n    user: giulia.v\n",
+    )
+    assert config.team == (
+        Person("Anna"),
+        Person("Marco Bianchi", "marco"),
+        Person("Giulia", "giulia.v"),
+    )
+    assert config.read_only is False
+
+
+def test_no_team_and_an_empty_team(tmp_path: Path) -> None:
+    assert load(tmp_path, MINIMAL).team == ()
+    assert load(tmp_path, MINIMAL + "team:\n").team == ()  # every name commented out
+    assert load(tmp_path, MINIMAL + "team: []\n").team == ()
+
+
+def test_team_names_are_unique_ignoring_case(tmp_path: Path) -> None:
+    text = MINIMAL + "team:\n  - Anna\n  - Marco\n  - anna\n"
+    message = one_problem(tmp_path, text)
+    assert message.endswith(
+        "config.yaml:10: team #3: 'anna' is already in the team (line 8); "
+        "names must differ, ignoring capitals"
+    )
+
+
+def test_team_logins_are_unique(tmp_path: Path) -> None:
+    text = MINIMAL + "team:\n  - {name: Anna, user: anna}\n  - {name: Anna B, user: anna}\n"
+    message = one_problem(tmp_path, text)
+    assert "config.yaml:9: team #2 · user: the login 'anna' is already someone's (line 8)" in (
+        message
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "line", "expected"),
+    [
+        ("- ''", 8, "team #1: a name cannot be empty"),
+        ("- 42", 8, "team #1: expected a name or {name: …, user: …}, got a number"),
+        ("- [Anna]", 8, "team #1: expected a name or {name: …, user: …}, got a list"),
+        ("- " + "A" * 61, 8, "team #1: a name of at most 60 characters, got 61"),
+        ('- "Anna\\u0007"', 8, "team #1: 'Anna\\x07' contains a control character"),
+        ("- {user: anna}", 8, "team #1 · name: missing (required)"),
+        ("- {name: '', user: anna}", 8, "team #1 · name: a name cannot be empty"),
+        ("- {name: 7}", 8, "team #1 · name: expected text, got a number"),
+        ("- {name: Anna, user: 'anna rossi'}", 8, "team #1 · user: expected a login"),
+        ("- {name: Anna, user: 12}", 8, "team #1 · user: expected a login"),
+        ("- Anna: anna", 8, "team #1: unknown key 'Anna'; write - {name: Anna, user: …}"),
+        (
+            "- name: Anna\n    usr: anna",
+            9,
+            "team #1 · usr: unknown key 'usr' — did you mean 'user'?",
+        ),
+    ],
+)
+def test_a_bad_team_entry_names_its_line(
+    tmp_path: Path, entry: str, line: int, expected: str
+) -> None:
+    message = one_problem(tmp_path, MINIMAL + f"team:\n  {entry}\n")
+    assert f"config.yaml:{line}: {expected}" in message
+
+
+def test_team_must_be_a_list(tmp_path: Path) -> None:
+    message = one_problem(tmp_path, MINIMAL + "team: Anna, Marco\n")
+    assert "config.yaml:7: team: expected a list of people such as - Anna" in message
+
+
+def test_team_is_bounded(tmp_path: Path) -> None:
+    names = "".join(f"  - Person {i}\n" for i in range(201))
+    message = one_problem(tmp_path, MINIMAL + "team:\n" + names)
+    assert "team: at most 200 people, got 201" in message
+
+
+def test_every_team_problem_at_once(tmp_path: Path) -> None:
+    text = MINIMAL + "team:\n  - ''\n  - Anna\n  - {name: Bob, usr: bob}\n  - ANNA\n"
+    lines = lines_of(tmp_path, text)
+    assert [line.split(": ")[0].rsplit(":", 1)[1] for line in lines] == ["8", "10", "11"]
+
+
+def test_a_misspelt_team_gets_a_did_you_mean(tmp_path: Path) -> None:
+    message = one_problem(tmp_path, MINIMAL + "teams:\n  - Anna\n")
+    assert "config.yaml:7: teams: unknown key 'teams' — did you mean 'team'?" in message
+
+
+def test_read_only(tmp_path: Path) -> None:
+    assert load(tmp_path, MINIMAL + "read_only: true\n").read_only is True
+    assert load(tmp_path, MINIMAL + "read_only: false\n").read_only is False
+    message = one_problem(tmp_path, MINIMAL + "read_only: yes please\n")
+    assert "config.yaml:7: read_only: expected true or false, got text" in message
+    message = one_problem(tmp_path, MINIMAL + "readonly: true\n")
+    assert "unknown key 'readonly' — did you mean 'read_only'?" in message
+
+
+def test_undo_window_is_a_duration_of_the_channel(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        with_channel("id: chat\nadapter: bare\nundo_window: 20s")
+        + "  - id: mail\n    adapter: bare\n    undo_window: 0s\n"
+        + "  - id: other\n    adapter: bare\n",
+    )
+    assert [channel.undo_window for channel in config.channels] == [
+        timedelta(seconds=20),
+        timedelta(0),
+        None,  # the default of its kind
+    ]
+    assert load(tmp_path, with_channel("id: c\nadapter: bare\nundo_window: 10m")).channels[
+        0
+    ].undo_window == timedelta(minutes=10)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("10", "10 has no unit: write 5m, 4h or 1h30m"),
+        ("0", "0 has no unit: write 0m or 0s"),
+        ("11m", "must be at most 10m, got 11m"),
+        ("1h", "must be at most 10m, got 1h00m"),
+        ("soon", "expected a duration such as"),
+    ],
+)
+def test_a_bad_undo_window_names_its_line(tmp_path: Path, value: str, expected: str) -> None:
+    message = one_problem(tmp_path, with_channel(f"id: chat\nadapter: bare\nundo_window: {value}"))
+    assert f"config.yaml:7: channel 'chat' · undo_window: {expected}" in message
+
+
+def test_the_shipped_config_has_a_team(tmp_path: Path) -> None:
+    config = load_config(ROOT / "config.yaml")
+    assert len(config.team) == 3
+    assert config.read_only is False

@@ -24,6 +24,7 @@ from tui.core.yaml_lines import LineList, LineMap, did_you_mean
 DEFAULT_POLL_INTERVAL = timedelta(seconds=60)
 DEFAULT_TIMEOUT = timedelta(seconds=30)
 FALLBACK_EXPECTATION = timedelta(hours=4)  # when the adapter cannot be loaded
+UNDO_WINDOW_MAX = timedelta(minutes=10)  # a reply held longer is a reply not sent
 CHANNEL_KEYS = (
     "id",
     "label",
@@ -34,6 +35,7 @@ CHANNEL_KEYS = (
     "timeout",
     "options",
     "enabled",
+    "undo_window",
 )
 _CHANNEL_ID = re.compile(r"[a-z0-9_-]{1,64}")
 
@@ -92,6 +94,7 @@ class _ChannelChecker:
         hours = self.hours(section)
         poll_interval = section.duration("poll_interval", DEFAULT_POLL_INTERVAL)
         timeout = section.duration("timeout", DEFAULT_TIMEOUT)
+        undo_window = self.undo_window(section)
         options = _OptionsChecker(section, channel_id or prefix).check(adapter_cls)
         if (
             len(self.context.problems) > before
@@ -110,6 +113,7 @@ class _ChannelChecker:
             timeout=timeout,
             options=options,
             line=item.line,
+            undo_window=undo_window,
         )
         return channel, enabled
 
@@ -139,6 +143,13 @@ class _ChannelChecker:
                 message = str(exc) or type(exc).__name__
                 section.problem("adapter", message + _installed_hint(name))
             return None
+
+    def undo_window(self, section: Section) -> timedelta | None:
+        """How long its actions wait to be taken back; ``None``: the default of its kind."""
+        if "undo_window" not in section.mapping:
+            return None
+        zero = timedelta(0)
+        return section.duration("undo_window", zero, zero, UNDO_WINDOW_MAX)
 
     def hours(self, section: Section) -> OpenHours | None:
         """The channel's open hours; ``None`` for 24/7 (and after a problem)."""

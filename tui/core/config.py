@@ -8,7 +8,8 @@ references (:mod:`tui.core.secrets`); they are resolved when an adapter is built
 or by :func:`check_config` to tell whether they can be.
 
 Top-level keys: ``business`` (required), ``store``, ``dashboard``, ``keys``,
-``channels`` (required; see :mod:`tui.core.channel_config`).
+``team`` (see :mod:`tui.core.team_config`), ``read_only``, ``channels``
+(required; see :mod:`tui.core.channel_config`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from tui.core.config_fields import (
 )
 from tui.core.hours_config import parse_holidays, parse_weekly
 from tui.core.settings import Business, Config, Dashboard, GapThreshold, OpenHours, SecretRef
+from tui.core.team_config import check_team
 from tui.core.yaml_lines import LineList, LineMap, YamlError, did_you_mean, parse_yaml
 
 __all__ = [
@@ -56,7 +58,7 @@ DEFAULT_TIMEZONE = "Europe/Rome"
 DEFAULT_RETENTION_DAYS = 365
 MAX_FILE_BYTES = 1024 * 1024
 
-TOP_KEYS = ("business", "store", "dashboard", "keys", "channels")
+TOP_KEYS = ("business", "store", "dashboard", "keys", "team", "read_only", "channels")
 BUSINESS_KEYS = ("name", "timezone", "hours", "holidays")
 STORE_KEYS = ("path", "retention_days")
 DASHBOARD_KEYS = ("gap_warn", "gap_critical", "mask_personal_data")
@@ -195,6 +197,8 @@ def _check_document(context: Context, document: object) -> Config | None:
     store = _store(top)
     dashboard = _dashboard(top)
     keys = _keys(top)
+    team = check_team(top)
+    read_only = top.boolean("read_only", False)
     channels = check_channels(top, business)
     if context.problems or business is None or store is None or dashboard is None:
         return None
@@ -207,6 +211,8 @@ def _check_document(context: Context, document: object) -> Config | None:
         dashboard=dashboard,
         keys=keys,
         source=context.path,
+        team=team,
+        read_only=read_only,
     )
 
 

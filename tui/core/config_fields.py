@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.base import Adapter
-from adapters.options import OptionError, kind_of, parse_duration
+from adapters.options import OptionError, format_duration, kind_of, parse_duration
 from tui.core.yaml_lines import LineMap, did_you_mean
 
 AdapterLoader = Callable[[str], type[Adapter]]
@@ -132,7 +132,11 @@ class Section:
         return value
 
     def duration(
-        self, key: str, default: timedelta, minimum: timedelta = MIN_INTERVAL
+        self,
+        key: str,
+        default: timedelta,
+        minimum: timedelta = MIN_INTERVAL,
+        maximum: timedelta | None = None,
     ) -> timedelta:
         value = self.mapping.get(key, MISSING)
         if value is MISSING:
@@ -144,6 +148,11 @@ class Section:
             return default
         if parsed < minimum:
             self.problem(key, f"must be at least {minimum.total_seconds():g}s")
+            return default
+        if maximum is not None and parsed > maximum:
+            self.problem(
+                key, f"must be at most {format_duration(maximum)}, got {format_duration(parsed)}"
+            )
             return default
         return parsed
 
