@@ -67,6 +67,7 @@ class ChannelLink:
 class _Lane:
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     blocked_until: float = 0.0  # a retryable failure pauses the channel until then
+    resumed: bool = False  # the channel answered a poll: its failures are tried now
 
 
 class Deliverer:
@@ -103,6 +104,7 @@ class Deliverer:
         lane = self._lanes.get(channel_id)
         if lane is not None and lane.blocked_until:
             lane.blocked_until = 0.0
+            lane.resumed = True
             lane.wake.set()
 
     # -- running -------------------------------------------------------------------
@@ -152,10 +154,17 @@ class Deliverer:
             await event_or_timeout(lane.wake, delay)
 
     async def _deliver_due(self, channel_id: str, lane: _Lane) -> float:
-        """Deliver every due action of the channel, oldest first; seconds until the next."""
+        """Deliver every due action of the channel, oldest first; seconds until the next.
+
+        A retryable failure holds up the channel's later actions until it is tried
+        again (at its retry time, or at once when the channel answers a poll), so
+        that the channel gets them in the order they were made.
+        """
         now = self.clock()
         if lane.blocked_until > now:
             return lane.blocked_until - now
+        lane.blocked_until = 0.0
+        resumed, lane.resumed = lane.resumed, False
         try:
             waiting = await self.store.actions(
                 states=(State.PENDING, State.FAILED), channel_id=channel_id
@@ -168,12 +177,19 @@ class Deliverer:
             now = self.clock()
             if lane.blocked_until > now:
                 return lane.blocked_until - now
+            retry_at = action.next_try_at if action.state is State.FAILED else None
+            if action.retryable and retry_at is not None and retry_at > now:
+                if not resumed:
+                    lane.blocked_until = retry_at
+                    return retry_at - now
+                action = replace(action, next_try_at=now)  # the channel is back: now
             if not outbox.ready(action, now):
-                at = action.due_at if action.state is State.PENDING else action.next_try_at
-                if at is not None:
-                    next_at = min(next_at, at)
+                if action.state is State.PENDING:
+                    next_at = min(next_at, action.due_at)
                 continue
-            await self.deliver(action, lane)
+            done = await self.deliver(action, lane)
+            if done is not None and done.state is State.PENDING:
+                return 0.0  # to be sent again (the channel never got it): first, in order
         return max(0.0, min(next_at - self.clock(), 3600.0))
 
     # -- one action ------------------------------------------------------------------
@@ -295,10 +311,13 @@ class Deliverer:
         if not isinstance(now_there, Conversation):
             return None
         since = _float(action.extra.get("waiting_since"), action.made_at)
+        ours = await self._our_messages(action)
         answers = [
             m
             for m in now_there.messages
-            if m.author is MessageAuthor.BUSINESS and m.sent_at.timestamp() >= since
+            if m.author is MessageAuthor.BUSINESS
+            and m.sent_at.timestamp() >= since
+            and (m.external_id is None or m.external_id not in ours)
         ]
         if answers:
             last = answers[-1]
@@ -306,6 +325,18 @@ class Deliverer:
             at = last.sent_at.astimezone(UTC).strftime("%H:%M UTC")
             return f"{who} answered at {at}"
         return None
+
+    async def _our_messages(self, action: Action) -> set[str]:
+        """The channel's ids of the replies this outbox delivered on the conversation:
+        a second reply of ours is not held because of the first."""
+        try:
+            sent = await self.store.actions(
+                conversation_id=action.conversation_id, states=(State.SENT,)
+            )
+        except StoreError as exc:
+            log.debug("the outbox of a conversation: %s", exc)
+            return set()
+        return {a.result for a in sent if a.kind is Kind.REPLY and a.result}
 
     async def _fail(
         self,
