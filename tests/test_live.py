@@ -15,7 +15,8 @@ import pytest
 from adapters import ChannelState, Conversation, Customer
 from tests.engine_fakes import make_config
 from tui.core import live as live_module
-from tui.core.live import Live, LiveUpdate, Role
+from tui.core.live import Live
+from tui.core.live_update import LiveUpdate, Role
 from tui.core.records import Health, PollOutcome
 from tui.core.store import Store
 
@@ -241,7 +242,7 @@ async def test_a_paused_viewer_applies_no_other_process_writes(tmp_path: Path) -
 
 
 async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path: Path) -> None:
-    from tui.core.live import Refresh
+    from tui.core.live_update import Refresh
 
     config = make_config(tmp_path / "s.db", {"a": "good"})
     async with await Store.open(config.store_path) as store:

@@ -16,11 +16,13 @@ from adapters.base import Clock
 from tui.bindings import bindings
 from tui.commands import SportelloCommands
 from tui.core.board import Board
+from tui.core.desk import Desk
 from tui.core.keymap import BY_ID, check_keymap
-from tui.core.live import Live, LiveUpdate, Refresh, opening_board
+from tui.core.live import Live, opening_board
+from tui.core.live_update import LiveUpdate, Refresh
 from tui.core.queue_view import QueueRow, build_board_rows
 from tui.core.settings import Config
-from tui.core.store import StoreError
+from tui.core.store_contract import StoreBackend, StoreError
 from tui.messages import BoardUpdated, LiveStopped
 from tui.screens.dashboard import DashboardScreen
 from tui.terminal_watch import watch_terminal
@@ -51,8 +53,13 @@ class SportelloApp(App[int]):
         self.live: Live[list[QueueRow]] = Live(
             config, self._publish, self._prepare, clock=clock, collect=collect
         )
-        self.dashboard = DashboardScreen(config, self.live, opening)
+        self.desk = Desk(config, self._store, clock=lambda: clock().timestamp())
+        self.desk.on_enqueue = lambda _action: self.live.wake_delivery()
+        self.dashboard = DashboardScreen(config, self.desk, opening)
         self._live_task: asyncio.Task[None] | None = None
+
+    def _store(self) -> StoreBackend | None:
+        return self.live.store
 
     def _prepare(self, board: Board) -> list[QueueRow]:
         return build_board_rows(board)
@@ -133,8 +140,8 @@ class SportelloApp(App[int]):
 
     def describe_binding(self, action: str) -> str | None:
         """A key bar word that depends on the state (``p pause`` / ``p resume``)."""
-        if action == "toggle_pause":
-            return "resume" if self.live.paused else "pause"
+        if action == "toggle_pause":  # in the bar only while paused
+            return "resume" if self.live.paused else None
         return None
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from tui.core.live import LiveUpdate
+from tui.core.live_update import LiveUpdate
 from tui.core.queue_view import QueueRow
 
 

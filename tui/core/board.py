@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tui.core.hours import Schedule
 from tui.core.metrics import ChannelMetrics, channel_metrics
+from tui.core.outbox import Action
 from tui.core.records import ChannelRecord, FirstResponse, Health, QueueItem
 from tui.core.settings import Channel, Config
 
@@ -103,6 +104,9 @@ class Board:
     queue: tuple[QueueItem, ...]
     waits: tuple[float, ...]  # open-hours wait of each queue item, same order
     complete: bool = True  # False: ``queue`` holds only the head of each channel's queue
+    # The latest action of each conversation that has one still under way or
+    # recently done (by conversation id): what the queue says of its delivery.
+    actions: Mapping[int, Action] = field(default_factory=dict)
 
     @property
     def waiting(self) -> int:
@@ -123,6 +127,7 @@ def compute_board(
     trends: dict[str, tuple[int | None, ...]] | None = None,
     summary: dict[str, tuple[int, float]] | None = None,
     not_polled: Mapping[str, str] | None = None,
+    actions: Mapping[int, Action] | None = None,
 ) -> Board:
     """Pure: the board from what the store holds, at ``now``.
 
@@ -177,4 +182,5 @@ def compute_board(
         queue=tuple(kept),
         waits=tuple(waits),
         complete=summary is None,
+        actions=actions or {},
     )

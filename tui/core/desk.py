@@ -247,7 +247,14 @@ class Desk:
             target = await store.action(self.last_key)
         if target is None:
             raise DeskError("nothing to undo")
-        return await self._transition(store, target, outbox.undo)
+        undone = await self._transition(store, target, outbox.undo)
+        if undone.kind is Kind.REPLY and undone.text.strip():
+            # Nothing the user wrote is lost: the reply is the draft again.
+            draft = Draft(
+                undone.conversation_id, self.who, undone.text, undone.made_at, self.clock()
+            )
+            await self._write(store.save_draft(draft))
+        return undone
 
     async def retry(self, key: str) -> Action:
         store = self._open()

@@ -34,7 +34,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "app.refresh", "f5,ctrl+r", "refresh", "refresh", "Poll every channel now", "app", False
     ),
-    KeySpec("app.pause", "p", "toggle_pause", "pause", "Pause or resume live updates", "app"),
+    KeySpec(
+        "app.pause", "p", "toggle_pause", "pause", "Pause or resume live updates", "app", False
+    ),
     KeySpec(
         "dashboard.filter", "slash", "filter", "filter", "Filter the queue by text", "dashboard"
     ),
@@ -45,9 +47,16 @@ KEYS: tuple[KeySpec, ...] = (
         "channel",
         "Show one channel's queue, then the next",
         "dashboard",
+        False,
     ),
     KeySpec(
-        "dashboard.sort", "o", "cycle_sort", "sort", "Change the order of the queue", "dashboard"
+        "dashboard.sort",
+        "o",
+        "cycle_sort",
+        "sort",
+        "Change the order of the queue",
+        "dashboard",
+        False,
     ),
     KeySpec(
         "dashboard.reveal",
@@ -126,6 +135,48 @@ KEYS: tuple[KeySpec, ...] = (
         False,
     ),
     KeySpec("help.close", "escape,q,question_mark", "dismiss", "close", "Close this list", "help"),
+    # Triage: on the queue (the selected conversation) and on the conversation screen.
+    KeySpec("triage.reply", "r", "reply", "reply", "Reply to the conversation", "triage"),
+    KeySpec(
+        "triage.assign", "a", "assign", "assign", "Assign the conversation to someone", "triage"
+    ),
+    KeySpec(
+        "triage.snooze",
+        "s",
+        "snooze",
+        "snooze",
+        "Snooze the conversation: 1 hour, next opening, tomorrow morning",
+        "triage",
+    ),
+    KeySpec("triage.close", "c", "close", "close", "Close the conversation", "triage"),
+    KeySpec("triage.undo", "u", "undo", "undo", "Undo the last action while it is held", "triage"),
+    KeySpec(
+        "triage.retry",
+        "R",
+        "retry",
+        "retry",
+        "Send a failed or unknown action again",
+        "triage",
+        False,
+    ),
+    KeySpec(
+        "triage.discard",
+        "D",
+        "discard",
+        "discard",
+        "Give up a failed or unknown action",
+        "triage",
+        False,
+    ),
+    KeySpec("composer.send", "ctrl+j,ctrl+s", "send", "send", "Send the reply", "composer"),
+    KeySpec(
+        "composer.keep",
+        "escape",
+        "keep",
+        "keep draft",
+        "Close the reply, keeping the draft",
+        "composer",
+    ),
 )
 
 BY_ID: dict[str, KeySpec] = {spec.id: spec for spec in KEYS}
@@ -152,10 +203,12 @@ def check_keymap(keys: Mapping[str, str]) -> list[str]:
 # screen's or widget's binding shadows its parent's on purpose (``q`` is "back"
 # on the conversation screen); siblings (queue, channels) are never active at once.
 SCOPE_PARENTS: dict[str, tuple[str, ...]] = {
-    "queue": ("dashboard", "app"),
-    "channels": ("dashboard", "app"),
-    "dashboard": ("app",),
-    "conversation": ("app",),
+    "queue": ("dashboard", "triage", "app"),
+    "channels": ("dashboard", "triage", "app"),
+    "dashboard": ("triage", "app"),
+    "conversation": ("triage", "app"),
+    "composer": ("conversation", "triage", "app"),
+    "triage": ("app",),
     "app": (),
 }
 

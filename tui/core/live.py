@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import chain
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -23,7 +22,9 @@ from adapters import utc_now
 from adapters.base import Clock
 from tui.core.board import Board, compute_board, schedule_for
 from tui.core.board_read import read_trends
+from tui.core.live_update import LiveUpdate, Refresh, Role
 from tui.core.metrics import FRT_WINDOW_S
+from tui.core.outbox import ACTIVE, Action, State
 from tui.core.polling_status import (
     ChannelPolls,
     CollectorInfo,
@@ -50,38 +51,6 @@ HEAD_PER_CHANNEL = 200  # rows of each channel in that first screen
 HEAD_SETTLE_S = 0.3  # pause between showing the head and reading the whole queue
 MIN_GAP_S = 0.25  # between two boards
 GAP_FACTOR = 2.0  # ... or twice as long as the last board took to build
-
-
-STARTING = PollingStatus("starting…", "muted")
-
-
-class Role(enum.StrEnum):
-    STARTING = "starting"
-    COLLECTOR = "collector"  # this process polls the channels
-    VIEWER = "viewer"  # another process polls; this one reads the store
-
-
-@dataclass(frozen=True, slots=True)
-class LiveUpdate(Generic[T]):
-    board: Board
-    role: Role
-    paused: bool
-    prepared: T  # what ``prepare`` made of the board, off the event loop
-    # Per channel: open-hours seconds elapsed since ``prepared`` was made. The
-    # queue's waits and gaps are those of ``prepared`` plus this (every waiting
-    # conversation of a channel waits that much longer); zero after a rebuild.
-    advance: dict[str, float] = field(default_factory=dict)
-    # Who polls and how fresh the board is, in the header's words.
-    status: PollingStatus = field(default_factory=lambda: STARTING)
-
-
-class Refresh(enum.StrEnum):
-    """What asking for a poll now did."""
-
-    POLLING = "polling"  # this process polls every channel now
-    PAUSED = "paused"  # polling is paused here: nothing is polled
-    ASKED = "asked"  # the collector (another process) was asked to poll
-    NO_STORE = "no store"  # the store is not open: nothing could be asked
 
 
 class Live(Generic[T]):
@@ -126,6 +95,8 @@ class Live(Generic[T]):
         self._requests: set[asyncio.Task[int]] = set()
         self._own_digests: dict[str, str] | None = None  # when first needed, as a viewer
         self._last_update: LiveUpdate[T] | None = None
+        self._actions: dict[int, Action] = {}
+        self._outbox_seen: int | None = None
 
     # -- control ------------------------------------------------------------
 
@@ -147,6 +118,13 @@ class Live(Generic[T]):
         self._requests.add(task)
         task.add_done_callback(self._request_done)
         return Refresh.ASKED
+
+    def wake_delivery(self) -> None:
+        """An action was committed in this process: deliver it (as collector) at once,
+        and show its state without waiting for the next check."""
+        if self.collector is not None:
+            self.collector.wake_delivery()
+        self._dirty.set()
 
     def _request_done(self, task: asyncio.Task[int]) -> None:
         self._requests.discard(task)
@@ -320,6 +298,9 @@ class Live(Generic[T]):
         summary = await store.waiting_summary()
         responses = await store.first_responses(since=now - FRT_WINDOW_S)
         status = await self._status(store, records, now)
+        if revisions.outbox != self._outbox_seen:
+            self._actions = await _latest_actions(store, now)
+            self._outbox_seen = revisions.outbox
         if self._last is None and sum(count for count, _ in summary.values()) > HEAD_ABOVE:
             # A large queue: first show its exact top, then read the whole of it.
             head = await store.waiting_head(HEAD_PER_CHANNEL)
@@ -354,6 +335,7 @@ class Live(Generic[T]):
             self._trends,
             summary=summary,
             not_polled=status.not_polled,
+            actions=self._actions,
         )
         board = replace(light, queue=last.queue, waits=last.waits, complete=True)
         advance = {
@@ -395,6 +377,7 @@ class Live(Generic[T]):
         status: PollingStatus,
     ) -> None:
         trends = self._trends
+        actions = self._actions
 
         def compute() -> tuple[Board, T]:
             board = compute_board(
@@ -406,6 +389,7 @@ class Live(Generic[T]):
                 trends,
                 summary=summary,
                 not_polled=status.not_polled,
+                actions=actions,
             )
             return board, self._prepare(board)
 
@@ -414,6 +398,22 @@ class Live(Generic[T]):
             self._last = (board, prepared)
             self._full_at = time.monotonic()
         self._emit(LiveUpdate(board, self.role, self.paused, prepared, status=status))
+
+
+RECENT_ACTIONS_S = 3600.0  # a finished action is shown for an hour ("sent 5m ago")
+
+
+async def _latest_actions(store: Store, now: float) -> dict[int, Action]:
+    """The latest action of each conversation: under way, or finished within the hour."""
+    latest: dict[int, Action] = {}
+    found = await store.actions(states=ACTIVE)
+    found += await store.actions(since=now - RECENT_ACTIONS_S, limit=2000)
+    for action in found:
+        held = latest.get(action.conversation_id)
+        if held is None or (action.made_at, action.key) >= (held.made_at, held.key):
+            latest[action.conversation_id] = action
+    # Taken back or given up: nothing happened to the conversation, nothing to show.
+    return {cid: a for cid, a in latest.items() if a.state not in (State.UNDONE, State.DISCARDED)}
 
 
 async def opening_board(config: Config, clock: Clock = utc_now) -> Board | None:

@@ -1,7 +1,13 @@
-"""One conversation on its own screen, for reading (replying comes with triage).
+"""One conversation on its own screen: read it, reply under the thread, act on it.
 
 The dashboard loads the messages in a worker and pushes this screen with them;
-Escape (or q) comes back. The screen stays live: with every board the dashboard
+Escape (or q) comes back. ``r`` opens the reply composer under the thread
+(:mod:`tui.widgets.composer`): its draft is kept in the store as it is typed,
+and Ctrl+J sends. Before sending, the screen checks whether someone else is
+writing or answered meanwhile (and asks before a second answer); once the reply
+or action is committed to the outbox, the dashboard opens the next waiting
+conversation. The triage keys (assign, snooze, close, undo) are those of the
+dashboard (:mod:`tui.screens.triage`). The screen stays live: with every board the dashboard
 calls :meth:`ConversationScreen.live_update`, so the clock, who polls, the wait
 and gap tick as on the dashboard, and new messages of the conversation appear
 (loaded off the event loop with ``load``) as they arrive.
@@ -9,22 +15,31 @@ and gap tick as on the dashboard, and new messages of the conversation appear
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.timer import Timer
+from textual.widgets import Static, TextArea
 
 from tui.bindings import bindings
+from tui.core.desk import Collision, Desk, DeskError
+from tui.core.inert import inert
+from tui.core.outbox import Action, describe
 from tui.core.polling_status import PollingStatus
-from tui.core.records import MessageRecord
+from tui.core.records import MessageRecord, QueueItem
+from tui.core.settings import Config
+from tui.screens.triage import TriageActions, customer_words
 from tui.widgets.cells import ascii_scrollbar
+from tui.widgets.composer import Composer
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import (
     FULL_BODY_LIMIT,
@@ -48,7 +63,11 @@ class ConversationBody(VerticalScroll):
         ascii_scrollbar(self)
 
 
-class ConversationScreen(Screen[None]):
+DRAFT_SAVE_S = 1.0  # a draft is saved this long after the last keystroke
+_TRIAGE = frozenset({"reply", "assign", "snooze", "close", "undo", "retry", "discard"})
+
+
+class ConversationScreen(TriageActions, Screen[None]):
     """Every message the store has for one conversation, oldest first."""
 
     DEFAULT_CSS = """
@@ -72,7 +91,7 @@ class ConversationScreen(Screen[None]):
     }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings("conversation")]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("triage"), *bindings("conversation")]
 
     def __init__(
         self,
@@ -84,8 +103,24 @@ class ConversationScreen(Screen[None]):
         now: float,
         title: str = "",
         load: Loader | None = None,
+        item: QueueItem | None = None,
+        desk: Desk | None = None,
+        config: Config | None = None,
+        reply: bool = False,
+        on_done: Callable[[Action], None] | None = None,
     ) -> None:
         super().__init__()
+        self.item = item
+        if desk is not None:
+            self.desk = desk
+        if config is not None:
+            self.config = config
+        self._reply_at_start = reply
+        self._on_done = on_done
+        self.action: Action | None = None  # the conversation's latest action (from the board)
+        self._opened_at: float | None = None  # when the composer was opened
+        self._draft_timer: Timer | None = None
+        self._sending = False
         self.conversation = header
         self.reveal = reveal
         self.tz = tz
@@ -123,6 +158,8 @@ class ConversationScreen(Screen[None]):
     def on_mount(self) -> None:
         self.body.focus()
         self.call_after_refresh(self._show_last)
+        if self._reply_at_start:
+            self.action_reply()
 
     @property
     def body(self) -> ConversationBody:
@@ -170,6 +207,8 @@ class ConversationScreen(Screen[None]):
         )
         if reload and self._load is not None:
             self._reload()
+        if self.composer is not None:
+            self._check_collision()
 
     @work(group="conversation-reload", exclusive=True, exit_on_error=False)
     async def _reload(self) -> None:
@@ -185,9 +224,148 @@ class ConversationScreen(Screen[None]):
         if at_end:  # following the conversation: show what just arrived
             self.call_after_refresh(self._show_last)
 
+    # -- replying ------------------------------------------------------------------
+
+    @property
+    def composer(self) -> Composer | None:
+        found = self.query(Composer)
+        return found.first() if found else None
+
+    def action_reply(self) -> None:
+        if self.composer is not None:
+            self.composer.area.focus()
+            return
+        if not hasattr(self, "desk") or self._refused("reply") is None:
+            return
+        self.run_worker(self._open_composer(), group="composer", exit_on_error=False)
+
+    async def _open_composer(self) -> None:
+        assert self.item is not None
+        text = ""
+        opened = self.desk.clock()
+        try:
+            draft = await self.desk.draft(self.item.conversation_id)
+        except DeskError:
+            draft = None
+        if draft is not None:
+            text, opened = draft.text, draft.opened_at
+        if self.composer is not None or not self.is_attached:
+            return
+        self._opened_at = opened
+        await self.mount(Composer(customer_words(self.item), text), before=self.query_one(KeyBar))
+        self._check_collision()
+        self.refresh_bindings()
+
+    @on(TextArea.Changed)
+    def _typed(self, event: TextArea.Changed) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_S, self._save_draft)
+
+    def _save_draft(self) -> None:
+        composer = self.composer
+        if composer is not None and self.item is not None and self._opened_at is not None:
+            self.run_worker(
+                self.desk.save_draft(self.item.conversation_id, composer.text, self._opened_at),
+                group="draft",
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    @on(Composer.Keep)
+    async def _keep(self, message: Composer.Keep) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._save_draft()
+        composer = self.composer
+        if composer is not None:
+            await composer.remove()
+        self.body.focus()
+        self.refresh_bindings()
+        if message.text.strip():
+            self.notify("Draft kept: r to go on writing it.", timeout=3)
+
+    @on(Composer.Send)
+    def _send(self, message: Composer.Send) -> None:
+        if self._sending:
+            return
+        if not message.text.strip():
+            self.notify("An empty reply is not sent.", severity="warning", timeout=4)
+            return
+        self._sending = True
+        self.run_worker(self._send_checked(message.text), group="send", exit_on_error=False)
+
+    async def _send_checked(self, text: str) -> None:
+        from tui.screens.pick import ConfirmScreen
+
+        try:
+            item = self.item
+            assert item is not None
+            collision = await self._collision()
+            if collision is not None and collision.asks_first:
+                question = "Send a second answer?"
+                yes = await self.app.push_screen_wait(
+                    ConfirmScreen(question, _collision_words(collision, self.tz))
+                )
+                if not yes:
+                    return
+            if self._draft_timer is not None:
+                self._draft_timer.stop()
+            action = await self._commit(self.desk.reply(item, text), item)
+            if action is None:
+                return
+            composer = self.composer
+            if composer is not None:
+                await composer.remove()
+        finally:
+            self._sending = False
+
+    async def _collision(self) -> Collision | None:
+        if self.item is None or self._opened_at is None:
+            return None
+        try:
+            return await self.desk.collision(self.item, self._opened_at)
+        except DeskError:
+            return None
+
+    @work(group="collision", exclusive=True, exit_on_error=False)
+    async def _check_collision(self) -> None:
+        collision = await self._collision()
+        composer = self.composer
+        if composer is None or collision is None:
+            return
+        composer.set_notice(_collision_words(collision, self.tz) or None)
+
+    # -- triage ---------------------------------------------------------------------
+
+    def triage_item(self) -> QueueItem | None:
+        return self.item if self.conversation.waiting else None
+
+    def triage_action_of(self, conversation_id: int) -> Action | None:
+        return self.action
+
+    def triage_done(self, action: Action) -> None:
+        if self._on_done is not None:
+            self._on_done(action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Opened only to read (no desk, no conversation): no triage keys at all.
+        if action in _TRIAGE and (not hasattr(self, "desk") or self.item is None):
+            return False
+        return True
+
+    def refusal(self, action: str) -> str | None:
+        if not hasattr(self, "desk"):
+            return "not available here"
+        if self.item is not None and not self.conversation.waiting and action != "undo":
+            return "no longer waiting: answered, closed or snoozed"
+        return super().refusal(action)
+
     # -- actions ----------------------------------------------------------------
 
     def action_back(self) -> None:
+        if self.composer is not None:
+            self._save_draft()
         self.dismiss()
 
     def action_read_down(self) -> None:
@@ -207,3 +385,23 @@ class ConversationScreen(Screen[None]):
 
     def action_read_bottom(self) -> None:
         self.body.scroll_end(animate=False)
+
+
+def _collision_words(collision: Collision, tz: ZoneInfo) -> str:
+    """Who else is writing, who answered meanwhile, or that a reply is already on its way."""
+
+    def at(t: float) -> str:
+        return datetime.fromtimestamp(t, tz).strftime("%H:%M")
+
+    parts: list[str] = []
+    for draft in collision.writing:
+        parts.append(
+            f"{inert(draft.author, 60)} is writing a reply too (since {at(draft.opened_at)})"
+        )
+    if collision.answered_at is not None:
+        who = inert(collision.answered_by, 60) if collision.answered_by else "someone"
+        parts.append(f"{who} answered at {at(collision.answered_at)}, after you opened it")
+    elif collision.second_answer is not None:
+        said = describe(collision.second_answer, time.time(), tz)
+        parts.append(f"a reply is already on its way or sent ({said})")
+    return "; ".join(parts)

@@ -18,14 +18,17 @@ from textual.widgets import Input, Static
 
 from tui.bindings import bindings
 from tui.core.board import Board, ChannelRow, opens_label
+from tui.core.desk import Desk, DeskError
 from tui.core.glyphs import glyphs
 from tui.core.inert import inert
-from tui.core.live import Live, LiveUpdate, Role
+from tui.core.live_update import LiveUpdate, Role
+from tui.core.outbox import ACTIVE, Action, State, describe
 from tui.core.polling_status import PollingStatus
 from tui.core.queue_view import QueueRow, QueueView, build_board_rows
-from tui.core.records import MessageRecord
+from tui.core.records import MessageRecord, QueueItem
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
+from tui.screens.triage import TriageActions
 from tui.widgets.channel_table import ChannelTable
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import ConversationHeader, Preview
@@ -73,18 +76,16 @@ class QueueFilter(Input):
         self.post_message(self.Submitted(self, self.value, None))
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(TriageActions, Screen[None]):
     """Channel rows, the unified queue ordered by urgency, the preview."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings("dashboard")]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("triage"), *bindings("dashboard")]
     AUTO_FOCUS = "#queue"  # focus lands once, where the user works
 
-    def __init__(
-        self, config: Config, live: Live[list[QueueRow]], opening: Board | None = None
-    ) -> None:
+    def __init__(self, config: Config, desk: Desk, opening: Board | None = None) -> None:
         super().__init__()
         self.config = config
-        self.live = live
+        self.desk = desk
         self.opening = opening
         self.view = QueueView(reveal=not config.dashboard.mask_personal_data)
         self.board: Board | None = None
@@ -101,6 +102,7 @@ class DashboardScreen(Screen[None]):
         self._froze_head = False  # frozen at a first, partial board
         self._reading: tuple[ConversationScreen, int] | None = None  # open, and its id
         self._last_status: PollingStatus | None = None
+        self._ticker: Timer | None = None  # while an action counts down
 
     # -- layout -------------------------------------------------------------
 
@@ -161,8 +163,29 @@ class DashboardScreen(Screen[None]):
         top.set_time(board.now)
         top.set_status(update.status.text, update.status.level)
         self._update_title()
+        self._show_states()
         self._refresh_preview(rebuilt)
         self._refresh_conversation_screen(update, rebuilt)
+
+    # -- delivery states ------------------------------------------------------
+
+    def _show_states(self) -> None:
+        """Each conversation's action in the queue ("sending in 8s (u to undo)"),
+        ticking once a second while one counts down."""
+        actions = self.board.actions if self.board is not None else {}
+        now = self.desk.clock()
+        tz = self.config.business.timezone
+        states = {
+            cid: (glyphs().text(describe(action, now, tz)), _level(action))
+            for cid, action in actions.items()
+        }
+        self.query_one("#queue", QueueTable).set_states(states)
+        ticking = any(a.state in (State.PENDING, State.FAILED) for a in actions.values())
+        if ticking and self._ticker is None:
+            self._ticker = self.set_interval(1.0, self._show_states)
+        elif not ticking and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
 
     def _unknown_queue(self, board: Board) -> str | None:
         """Why the queue is not known yet, or None once any channel has been read.
@@ -239,6 +262,7 @@ class DashboardScreen(Screen[None]):
 
     @on(QueueTable.Highlighted)
     def _highlighted(self, message: QueueTable.Highlighted) -> None:
+        self.refresh_bindings()  # what the key bar dims depends on the channel
         if self._channel_shown is None:
             self._show_row(message.row)
 
@@ -320,11 +344,11 @@ class DashboardScreen(Screen[None]):
 
     @work(group="preview", exclusive=True, exit_on_error=False)
     async def _load_preview(self, row: QueueRow) -> None:
-        store = self.live.store
-        if store is None:  # not open yet: the next board loads it
+        try:
+            messages = await self.desk.messages(row.item.conversation_id, limit=6)
+        except DeskError:  # not open yet: the next board loads it
             self._preview_for = None
             return
-        messages = await store.messages(row.item.conversation_id, limit=6)
         if self._preview_for != row.item.conversation_id or self._channel_shown is not None:
             return
         self.query_one("#preview", Preview).show_conversation(
@@ -340,17 +364,19 @@ class DashboardScreen(Screen[None]):
         self._open_conversation(message.row)
 
     @work(group="open", exclusive=True, exit_on_error=False)
-    async def _open_conversation(self, row: QueueRow) -> None:
+    async def _open_conversation(
+        self, row: QueueRow, *, reply: bool = False, replace: bool = False
+    ) -> None:
         from tui.screens.conversation import ConversationScreen
 
-        store = self.live.store
-        if store is None:
-            return
         conversation_id = row.item.conversation_id
+        desk = self.desk
 
         async def load() -> list[MessageRecord]:
-            current = self.live.store
-            return [] if current is None else await current.messages(conversation_id, limit=500)
+            try:
+                return await desk.messages(conversation_id, limit=500)
+            except DeskError:
+                return []
 
         messages = await load()
         screen = ConversationScreen(
@@ -361,13 +387,21 @@ class DashboardScreen(Screen[None]):
             now=self.board.now if self.board else row.item.waiting_since,
             title=self.config.business.name,
             load=load,
+            item=row.item,
+            desk=desk,
+            config=self.config,
+            reply=reply,
+            on_done=self._done_in_conversation,
         )
+        screen.action = self.triage_action_of(conversation_id)
         self._reading = (screen, conversation_id)
 
         def closed(_result: None) -> None:
             if self._reading is not None and self._reading[0] is screen:
                 self._reading = None
 
+        if replace and isinstance(self.app.screen, ConversationScreen):
+            self.app.pop_screen()  # the next conversation takes its place
         await self.app.push_screen(screen, closed)
         if self._last_status is not None and self.board is not None:
             screen.live_update(self._header(row), self.board.now, self._last_status, reload=False)
@@ -384,6 +418,7 @@ class DashboardScreen(Screen[None]):
             return
         row = self._row_for(conversation_id)
         header = None if row is None else self._header(row)
+        screen.action = self.triage_action_of(conversation_id)
         screen.live_update(header, update.board.now, update.status, reload=rebuilt)
 
     def _row_for(self, conversation_id: int) -> QueueRow | None:
@@ -478,11 +513,60 @@ class DashboardScreen(Screen[None]):
             timeout=3,
         )
 
+    # -- triage (tui.screens.triage) -------------------------------------------
+
+    def triage_item(self) -> QueueItem | None:
+        row = self.query_one("#queue", QueueTable).selected_row
+        return None if row is None else row.item
+
+    def triage_action_of(self, conversation_id: int) -> Action | None:
+        return self.board.actions.get(conversation_id) if self.board is not None else None
+
+    def triage_done(self, action: Action) -> None:
+        """The cursor moves on to the next waiting conversation with nothing under way."""
+        queue = self.query_one("#queue", QueueTable)
+        nxt = queue.next_after(action.conversation_id, self._busy(action))
+        if nxt is not None:
+            queue.select(nxt)
+
+    def _busy(self, action: Action) -> frozenset[int]:
+        actions = self.board.actions if self.board is not None else {}
+        busy = {cid for cid, a in actions.items() if a.state in ACTIVE}
+        return frozenset(busy | {action.conversation_id})
+
+    def action_reply(self) -> None:
+        item = self._refused("reply")
+        if item is None:
+            return
+        row = self.query_one("#queue", QueueTable).selected_row
+        if row is not None:
+            self._open_conversation(row, reply=True)
+
+    def _done_in_conversation(self, action: Action) -> None:
+        """Sent (or acted on) from the conversation screen: open the next one."""
+        self.triage_done(action)
+        queue = self.query_one("#queue", QueueTable)
+        row = queue.selected_row
+        if row is None or row.conversation_id in self._busy(action):
+            if self._reading is not None and self._reading[0].is_current:
+                self.app.pop_screen()
+            self.notify("No one else is waiting.", timeout=4)
+            return
+        self._open_conversation(row, replace=True)
+
     def action_clear_filters(self) -> None:
         box = self.query_one("#filter", QueueFilter)
         box.value = ""  # clears the view's text too (see QueueFilter)
         box.display = False
         self._set_channel(None)
+
+
+def _level(action: Action) -> str:
+    if action.state in (State.FAILED, State.UNKNOWN, State.ELSEWHERE):
+        return "problem"
+    if action.state is State.SENT:
+        return "ok"
+    return "held"
 
 
 def _was_read(row: ChannelRow) -> bool:

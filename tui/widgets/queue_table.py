@@ -192,6 +192,9 @@ class QueueTable(ScrollView, can_focus=True):
         "queue-table--gap-warn",
         "queue-table--gap-critical",
         "queue-table--empty",
+        "queue-table--state",
+        "queue-table--state-ok",
+        "queue-table--state-problem",
     }
 
     DEFAULT_CSS = """
@@ -215,6 +218,9 @@ class QueueTable(ScrollView, can_focus=True):
         & > .queue-table--gap-warn { color: $text-warning; text-style: bold; }
         & > .queue-table--gap-critical { color: $text-error; text-style: bold; }
         & > .queue-table--empty { color: $text-muted; }
+        & > .queue-table--state { color: $text-accent; }
+        & > .queue-table--state-ok { color: $text-success; }
+        & > .queue-table--state-problem { color: $text-error; text-style: bold; }
         /* 16 colours: the palette's own green, yellow and bright red (see cells.py). */
         &.-colours-16 {
             & > .queue-table--gap-ok { color: #00aa00; }
@@ -281,6 +287,7 @@ class QueueTable(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
         self._advance: Mapping[str, float] = {}
         self._closed_now: Mapping[str, str] = {}
+        self._states: Mapping[int, tuple[str, str]] = {}
         self._extremes = _extremes(self._view.rows)
         self._unknown: str | None = None  # a message when no queue has been read
         self._sync()
@@ -362,6 +369,28 @@ class QueueTable(ScrollView, can_focus=True):
             self._closed_now = dict(closed)
             self._strips.clear()
             self.refresh()
+
+    def set_states(self, states: Mapping[int, tuple[str, str]]) -> None:
+        """The delivery state of conversations with an action (id -> (words, level);
+        level "held", "ok" or "problem"): shown before the subject."""
+        if dict(states) != dict(self._states):
+            self._states = dict(states)
+            self.refresh()
+
+    def state_of(self, conversation_id: int) -> tuple[str, str] | None:
+        return self._states.get(conversation_id)
+
+    def next_after(self, conversation_id: int, skip: frozenset[int] = frozenset()) -> int | None:
+        """The conversation listed after ``conversation_id`` (else before it) that is
+        not in ``skip``: where the cursor goes once it has been dealt with."""
+        rows = self._view.visible
+        index = self._view.index_of(conversation_id, near=self._cursor)
+        if index is None:
+            return None
+        for row in [*rows[index + 1 :], *reversed(rows[:index])]:
+            if row.conversation_id != conversation_id and row.conversation_id not in skip:
+                return row.conversation_id
+        return None
 
     @property
     def closed_channels(self) -> Mapping[str, str]:
@@ -471,11 +500,12 @@ class QueueTable(ScrollView, can_focus=True):
         advance = self._advance.get(row.channel_id, 0.0)
         layout = self.column_layout(width)
         closed = row.channel_id in self._closed_now and row.wait_s + advance <= 0
-        key = (row, layout, cursor, self._view.reveal, self.thresholds, advance, closed)
+        state = self._states.get(row.conversation_id)
+        key = (row, layout, cursor, self._view.reveal, self.thresholds, advance, closed, state)
         strip = self._strips.get(key)
         if strip is None:
             strip = self._strips[key] = self._render_row(
-                row, width, cursor, advance, layout=layout, closed=closed
+                row, width, cursor, advance, layout=layout, closed=closed, state=state
             )
         return strip
 
@@ -488,23 +518,32 @@ class QueueTable(ScrollView, can_focus=True):
         *,
         layout: Layout | None = None,
         closed: bool = False,
+        state: tuple[str, str] | None = None,
     ) -> Strip:
         layout = layout or self.column_layout(width)
         base = self.rich_style
         style = self.get_component_rich_style("queue-table--cursor") if cursor else base
         reveal = self._view.reveal
-        left = " ".join(
+        head = " ".join(
             (
                 (cursor_mark() if cursor else NO_MARK) + fit(row.channel_label, layout.channel),
                 fit(row.customer_text(reveal), layout.customer),
-                fit(row.subject_text(reveal), layout.subject),
-                fit(
-                    CLOSED if closed else format_duration(row.wait_s + advance),
-                    layout.wait,
-                    right=True,
-                ),
+                "",
             )
         )
+        tail = " " + fit(
+            CLOSED if closed else format_duration(row.wait_s + advance), layout.wait, right=True
+        )
+        subject = row.subject_text(reveal)
+        said = ""
+        if state is not None and layout.subject > 0:
+            words = state[0]
+            said = fit(words, min(cell_len(words), layout.subject))
+            rest = layout.subject - cell_len(said)
+            subject = fit(glyphs().text(" · ") + subject if rest > 3 else "", rest)
+        else:
+            subject = fit(subject, layout.subject)
+        left = head + said + subject + tail
         gap_s = row.gap_s + advance
         level = gap_level(gap_s, row.expect_s, self.thresholds)
         if cursor:
@@ -517,8 +556,13 @@ class QueueTable(ScrollView, can_focus=True):
             gap = f"{gap_text(gap_s)} {level.marker:<2}"
         else:
             gap = gap_text(gap_s)
-        segments = [
-            Segment(left + " ", style),
+        segments = [Segment(head, style)]
+        if said and state is not None:
+            state_class = _STATE_CLASSES.get(state[1], "queue-table--state")
+            state_style = style if cursor else base + component_style(self, state_class)
+            segments.append(Segment(said, state_style))
+        segments += [
+            Segment(subject + tail + " ", style),
             Segment(fit(gap, layout.gap, right=True), gap_style),
         ]
         used = cell_len(left) + 1 + layout.gap
@@ -583,6 +627,11 @@ class QueueTable(ScrollView, can_focus=True):
 
 
 _BOLD = Style(bold=True)
+_STATE_CLASSES = {
+    "held": "queue-table--state",
+    "ok": "queue-table--state-ok",
+    "problem": "queue-table--state-problem",
+}
 _LOUD = frozenset({GapLevel.WARN, GapLevel.CRITICAL})
 _GAP_CLASSES = {
     GapLevel.OK: "queue-table--gap-ok",
