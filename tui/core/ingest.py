@@ -10,7 +10,9 @@ module prepares and follows the rules written here; the contract suite
   message text at :data:`TEXT_MAX`, errors at :data:`ERROR_MAX`; a lone surrogate
   (which UTF-8 cannot hold) becomes "?". External ids are never cut.
 - **Message identity**: :func:`message_key` — the channel's id, else a hash of
-  author, time and text. A message is never dropped, only updated.
+  author, time and text. A message is never dropped, only updated. A reply
+  sportello delivered is keyed by the id the channel gave it
+  (:func:`message_id_key`), so the fetch that brings it back adds nothing.
 - **Last activity** of a conversation: the latest of its first message, its wait,
   its first response and its messages; it never moves back.
 - **The phone snapshot rule**: a channel that reports callers on hold (a phone
@@ -38,6 +40,7 @@ __all__ = [
     "PreparedFetch",
     "field",
     "kept_waiting",
+    "message_id_key",
     "message_key",
     "message_row",
     "prepare_fetch",
@@ -148,15 +151,20 @@ def message_key(message: Message) -> str:
     long), else ``h:<hash of author, time and text>``.
     """
     if message.external_id:
-        external_id = str(message.external_id)
-        if len(external_id) <= KEY_MAX:
-            return "id:" + storable(external_id)
-        return "idh:" + hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
+        return message_id_key(str(message.external_id))
     digest = hashlib.sha256()
     for part in (str(message.author), repr(ts(message.sent_at)), message.text):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
     return "h:" + digest.hexdigest()[:40]
+
+
+def message_id_key(external_id: str) -> str:
+    """The key of a message the channel gave ``external_id``: the same whether the
+    message came in a fetch or was recorded when sportello delivered it."""
+    if len(external_id) <= KEY_MAX:
+        return "id:" + storable(external_id)
+    return "idh:" + hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def message_row(message: Message) -> Row:

@@ -21,7 +21,7 @@ from typing import Any
 
 import aiosqlite
 
-from tui.core.ingest import FIELD_MAX, TEXT_MAX, field, storable, text
+from tui.core.ingest import FIELD_MAX, TEXT_MAX, field, message_id_key, storable, text
 from tui.core.outbox import Action, Kind, State
 from tui.core.records import Draft
 from tui.core.store_contract import Delivery
@@ -205,7 +205,7 @@ async def _apply(conn: aiosqlite.Connection, action: Action, delivery: Delivery)
     cid = int(action.conversation_id)
     if action.kind is Kind.REPLY:
         message_id = delivery.message_id
-        key = ("id:" + storable(message_id)) if message_id else "out:" + action.key
+        key = message_id_key(message_id) if message_id else "out:" + action.key
         await conn.execute(
             "INSERT INTO messages (conversation_id, key, author, author_name, sent_at, text)"
             " SELECT id, ?, 'business', ?, ?, ? FROM conversations WHERE id = ?"
