@@ -92,17 +92,26 @@ class CollectorRecords:
     async def request(
         self, kind: str, made_at: float, made_by: str, channel_id: str | None = None
     ) -> int:
-        """Ask the collector for something (``"poll"``); returns the request's id."""
+        """Ask the collector for something (``"poll"``); returns the request's id.
+
+        Ids only grow, even across requests dropped (they are kept a day).
+        """
         async with self._transaction("asking the collector") as conn:
-            await conn.execute(
-                "DELETE FROM requests WHERE made_at < ?", (made_at - REQUESTS_KEPT_S,)
-            )
             cursor = await conn.execute(
                 "INSERT INTO requests (kind, channel_id, made_at, made_by) VALUES (?, ?, ?, ?)",
                 (kind, channel_id, made_at, made_by[:_NAME_MAX]),
             )
+            request_id = int(cursor.lastrowid or 0)
+            # After the insert, and never the new row: SQLite numbers a row one past
+            # the largest id left, so emptying the table first would hand out an id
+            # already seen, and the collector (reading after the last it saw) would
+            # miss the request.
+            await conn.execute(
+                "DELETE FROM requests WHERE made_at < ? AND id < ?",
+                (made_at - REQUESTS_KEPT_S, request_id),
+            )
             await bump(conn, "collector")
-            return int(cursor.lastrowid or 0)
+            return request_id
 
     async def requests_after(self, request_id: int) -> list[Request]:
         """Requests newer than ``request_id``, oldest first."""
