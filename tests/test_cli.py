@@ -330,3 +330,26 @@ def _count_polls(db: Path) -> int:
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return int(conn.execute("SELECT count(*) FROM polls").fetchone()[0])
+
+
+def test_triage_config_errors_exit_2_with_their_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text(
+        "business:\n  name: Shop\n  hours: {mon: [09:00-17:00]}\n"
+        "team:\n  - Anna\n  - anna\n"
+        "read_only: sometimes\n"
+        "channels:\n  - id: mail\n    adapter: demo\n    undo_window: 10\n"
+        "    options: {profile: email}\n",
+        encoding="utf-8",
+    )
+    for command in (["queue"], ["close", "1"], ["check-config", str(bad)]):
+        code = main(["--config", str(bad), *command])
+        assert code == 2
+        captured = capsys.readouterr()
+        text = captured.out + captured.err
+        assert "config.yaml:6: team #2: 'anna' is already in the team (line 5)" in text
+        assert "config.yaml:7: read_only: expected true or false, got text" in text
+        assert "config.yaml:11: channel 'mail' · undo_window: 10 has no unit" in text
+        assert "Traceback" not in text

@@ -7,8 +7,11 @@
     sportello collect                         run the collector alone (for systemd)
     sportello check-config [PATH]             report every problem of a config file
     sportello adapters [--json]               list the installed adapters and options
+    sportello queue | reply | close | assign | snooze | outbox …
+                                              triage (see tui.cli_actions)
 
-Exit codes: 0 fine, 1 a channel is degraded or down (``--once``), 2 a config error.
+Exit codes: 0 fine, 1 a channel is degraded or down (``--once``) or an action was
+refused, 2 a config error.
 Nothing but the requested output goes to stdout; messages go to stderr.
 """
 
@@ -21,9 +24,10 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from tui import __version__
+from tui import __version__, cli_actions
 from tui.core.config import ConfigError, check_config, find_config, load_config
 from tui.core.settings import Config
 from tui.core.store import StoreError
@@ -54,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --once, while another sportello polls: ask it for a fresh poll first",
     )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="only watch: every action (reply, close, assign, snooze) is refused",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="more messages on stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("collect", help="poll the channels into the store, without a screen")
@@ -62,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("adapters", help="list the installed adapters and options")
     listing.add_argument("--json", action="store_true", dest="json_list", help="JSON")
     commands.add_parser("dashboard", help="open the dashboard (the default)")
+    cli_actions.add_commands(commands)
     return parser
 
 
@@ -183,10 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.poll and not args.once:
         _err("sportello: --poll goes with --once (sportello --once --poll)")
         return EXIT_CONFIG
-    if args.json and not args.once:
+    if args.json and not args.once and args.command not in cli_actions.COMMANDS:
         _err(
             "sportello: --json goes with --once (sportello --once --json) "
-            "or with adapters (sportello adapters --json); the dashboard has no JSON"
+            "or with adapters, queue or outbox (sportello queue --json); "
+            "the dashboard has no JSON"
         )
         return EXIT_CONFIG
     try:
@@ -194,7 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _err(str(exc))
         return EXIT_CONFIG
+    if args.read_only:
+        config = replace(config, read_only=True)
     try:
+        if args.command in cli_actions.COMMANDS:
+            return cli_actions.run(args, config)
         if args.once:
             return cmd_once(args, config)
         if args.command == "collect":
