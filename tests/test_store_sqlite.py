@@ -786,6 +786,15 @@ async def test_the_lead_is_a_private_flock_file_beside_the_store_held_across_pro
         assert store.try_lead()
 
 
+async def test_a_folder_that_cannot_hold_the_lock_file_is_a_store_error(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    (tmp_path / "store.db.collector.lock").mkdir()  # in the way of the lock file
+    async with await Store.open(db) as store:
+        with pytest.raises(StoreError, match=f"cannot use the store at {db}: "):
+            store.try_lead()
+        assert not store.leading
+
+
 # ---------------------------------------------------------------------- delivery
 
 

@@ -183,7 +183,8 @@ class Store(CollectorRecords, OutboxRecords):
         return cls(store_path, writer, reader)
 
     async def close(self) -> None:
-        """Close the connections. Safe to call more than once."""
+        """Close the connections and give up the lead, if held. Safe to call more than once."""
+        self._lead.release()
         async with self._lock:
             reader, self._reader = self._reader, None
             writer, self._writer = self._writer, None
@@ -603,9 +604,15 @@ class Store(CollectorRecords, OutboxRecords):
         """Take the right to collect for this store if nobody holds it; never waits.
 
         An OS lock on a file beside the database (``flock``): the kernel releases
-        it when the holding process exits, even on a crash or ``kill -9``.
+        it when the holding process exits, even on a crash or ``kill -9``, and
+        :meth:`close` releases it. A folder that cannot hold the lock file is a
+        :class:`StoreError`.
         """
-        return self._lead.try_acquire()
+        try:
+            return self._lead.try_acquire()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise StoreError(f"cannot use the store at {self.path}: {reason}") from exc
 
     def release_lead(self) -> None:
         self._lead.release()

@@ -14,7 +14,8 @@ record and requests. A process that compares two reads of :meth:`revisions`
 knows what another process changed, and only that.
 
 **Leadership.** One process per store collects (polls and delivers): the one
-that holds the store's lead. It dies with its process.
+that holds the store's lead. It dies with its process, and a closed store holds
+none.
 """
 
 from __future__ import annotations
