@@ -70,3 +70,12 @@ def _unicode_glyphs() -> Iterator[None]:
     set_glyphs(UNICODE)
     yield
     set_glyphs(None)
+
+
+@pytest.fixture(autouse=True)
+def _private_xdg(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every process it starts) has its own data and state folders:
+    nothing reaches the user's ~/.local (the demo's records, a default store)."""
+    home = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))

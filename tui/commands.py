@@ -30,13 +30,23 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "dashboard.sort": ("sort", "order", "newest", "oldest"),
     "dashboard.reveal": ("reveal", "unmask", "mask", "show email", "show phone", "privacy"),
     "dashboard.clear": ("clear", "reset", "all channels"),
-    "conversation.back": ("back", "dashboard", "close"),
+    "conversation.back": ("back", "dashboard"),
+    "triage.reply": ("reply", "answer", "write", "respond"),
+    "triage.assign": ("assign", "give to", "hand over", "team"),
+    "triage.snooze": ("snooze", "later", "remind", "postpone"),
+    "triage.close": ("close", "done", "resolve", "archive"),
+    "triage.undo": ("undo", "take back", "cancel"),
+    "triage.retry": ("retry", "resend", "send again"),
+    "triage.discard": ("discard", "give up", "drop"),
 }
 THEME_WORDS = ("theme", "colours", "colors", "dark", "light")
 
 # Scopes whose actions the palette offers, by the screen it was opened from;
 # the queue's and channel rows' keys move a cursor and have no place there.
-_SCOPES = {"DashboardScreen": ("app", "dashboard"), "ConversationScreen": ("app", "conversation")}
+_SCOPES = {
+    "DashboardScreen": ("app", "triage", "dashboard"),
+    "ConversationScreen": ("app", "triage", "conversation"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +75,24 @@ def palette_commands(app: Any, screen: Any) -> Iterator[PaletteCommand]:
         action = getattr(target, f"action_{spec.action}", None)
         if action is None or not callable(action):
             continue
+        if spec.scope != "app" and not _allowed(screen, spec.action):
+            continue  # not on this screen at all (a conversation opened only to read)
         seen.add(spec.help)
         words = (spec.help, spec.description, *SYNONYMS.get(spec.id, ()))
-        yield PaletteCommand(spec.help, _keys_label(spec, keymap), action, words)
+        help_text = _keys_label(spec, keymap)
+        refusal = getattr(screen, "refusal", None)
+        reason = refusal(spec.action) if callable(refusal) else None
+        if reason:  # still listed, and choosing it says why (as the key does)
+            help_text = f"unavailable: {reason}"
+        yield PaletteCommand(spec.help, help_text, action, words)
     yield PaletteCommand(
         "Change the colours (theme)", "Textual's themes", app.action_change_theme, THEME_WORDS
     )
+
+
+def _allowed(screen: Any, action: str) -> bool:
+    check = getattr(screen, "check_action", None)
+    return not callable(check) or check(action, ()) is not False
 
 
 class SportelloCommands(Provider):

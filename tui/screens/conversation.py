@@ -15,7 +15,6 @@ and gap tick as on the dashboard, and new messages of the conversation appear
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import ClassVar
@@ -305,7 +304,7 @@ class ConversationScreen(TriageActions, Screen[None]):
             if collision is not None and collision.asks_first:
                 question = "Send a second answer?"
                 yes = await self.app.push_screen_wait(
-                    ConfirmScreen(question, _collision_words(collision, self.tz))
+                    ConfirmScreen(question, self._collision_words(collision))
                 )
                 if not yes:
                     return
@@ -334,7 +333,10 @@ class ConversationScreen(TriageActions, Screen[None]):
         composer = self.composer
         if composer is None or collision is None:
             return
-        composer.set_notice(_collision_words(collision, self.tz) or None)
+        composer.set_notice(self._collision_words(collision) or None)
+
+    def _collision_words(self, collision: Collision) -> str:
+        return _collision_words(collision, self.tz, self.desk.clock(), self.desk.who)
 
     # -- triage ---------------------------------------------------------------------
 
@@ -350,9 +352,8 @@ class ConversationScreen(TriageActions, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Opened only to read (no desk, no conversation): no triage keys at all.
-        if action in _TRIAGE and (not hasattr(self, "desk") or self.item is None):
-            return False
-        return True
+        reading_only = not hasattr(self, "desk") or self.item is None
+        return not (action in _TRIAGE and reading_only)
 
     def refusal(self, action: str) -> str | None:
         if not hasattr(self, "desk"):
@@ -387,7 +388,7 @@ class ConversationScreen(TriageActions, Screen[None]):
         self.body.scroll_end(animate=False)
 
 
-def _collision_words(collision: Collision, tz: ZoneInfo) -> str:
+def _collision_words(collision: Collision, tz: ZoneInfo, now: float, me: str) -> str:
     """Who else is writing, who answered meanwhile, or that a reply is already on its way."""
 
     def at(t: float) -> str:
@@ -402,6 +403,8 @@ def _collision_words(collision: Collision, tz: ZoneInfo) -> str:
         who = inert(collision.answered_by, 60) if collision.answered_by else "someone"
         parts.append(f"{who} answered at {at(collision.answered_at)}, after you opened it")
     elif collision.second_answer is not None:
-        said = describe(collision.second_answer, time.time(), tz)
-        parts.append(f"a reply is already on its way or sent ({said})")
+        other = collision.second_answer
+        said = describe(other, now, tz)
+        who = "your" if other.made_by == me else f"{inert(other.made_by, 60)}'s"
+        parts.append(f"{who} reply is already on its way or sent ({said})")
     return "; ".join(parts)
