@@ -19,12 +19,20 @@ The world is a pure function of ``(seed, channel id, profile)`` and the clock:
 - ``fetch()`` replays the buckets of the last five days (one day for the phone)
   and reports each conversation as it stands at the clock's now: waiting ones, and
   the ones answered in the last 24 hours so that first response times exist.
-  Another process with the same seed sees the same world; nothing is stored.
+  Another process with the same seed sees the same world; only what the user did
+  is stored.
 - Now and then a customer who got no answer writes on a second channel; those
   events are seeded from the seed alone, so two demo channels with different
   profiles agree on them ("also on Facebook").
-- ``send()``, ``close_conversation()``, ``snooze()`` and ``assign()`` act on the
-  world through a small in-memory record of what the user did.
+- ``act()`` (reply, close, assign, snooze, reopen) changes the world through a
+  durable record of what the channel accepted (:mod:`adapters.demo_record`), one
+  fsynced JSON line per action written before ``act()`` answers. The adapter
+  reads the record when it first needs it and again whenever it grew, so after a
+  restart the conversations look as they did, ``lookup()`` answers by key, and a
+  line that another tool appended (``answer_elsewhere``) shows as a business
+  message. After a reply or a close the customer may write again a few minutes
+  later (drawn from the seed and the conversation), which puts the conversation
+  back in the queue.
 
 ``scale: N`` replaces the simulation with exactly N waiting conversations (for
 benchmarks): N slots, each holding one conversation that is replaced by a new
@@ -38,15 +46,17 @@ import asyncio
 import hashlib
 import math
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, ClassVar, TypeVar
+from pathlib import Path
+from typing import Any, ClassVar, TypeGuard, TypeVar
 from zoneinfo import ZoneInfo
 
 from adapters import demo_data as data
 from adapters.base import Adapter, Clock, utc_now
+from adapters.demo_record import ELSEWHERE, RecordTail, record_path
 from adapters.errors import ConnectionFailed, ProtocolError
 from adapters.models import (
     ActionKind,
@@ -279,6 +289,9 @@ class _Profile:
     answer_hours: int = _OWNER  # when answers are written (email and social: evenings too)
     offline_share: float = 1.0  # arrival rate outside agent hours (chat is "offline")
     finish_by_close: bool = False  # what arrived while open is answered before closing
+    # The customer again after the user answered or closed: how likely, how soon.
+    p_again: float = 0.2
+    again_gap: tuple[float, float] = (2 * 60, 40 * 60)
 
 
 _PROFILES: dict[str, _Profile] = {
@@ -305,6 +318,7 @@ _PROFILES: dict[str, _Profile] = {
         followup_gap=(30, 300),
         p_more=0.35,
         p_followup=0.3,
+        p_again=0.3,
         offline_share=0.02,
         finish_by_close=True,
         answer_hours=_AGENT,
@@ -319,6 +333,7 @@ _PROFILES: dict[str, _Profile] = {
         delays=(),
         more_gap=(0, 0),
         followup_gap=(0, 0),
+        p_again=0.0,  # a caller who was answered does not call back on their own
     ),
     "facebook": _Profile(
         "facebook",
@@ -330,6 +345,7 @@ _PROFILES: dict[str, _Profile] = {
         delays=((0.60, 300, 3000), (0.28, 3600, 4 * 3600), (1.0, 6 * 3600, 16 * 3600)),
         more_gap=(60, 900),
         followup_gap=(600, 6 * 3600),
+        p_again=0.25,
     ),
     "telegram": _Profile(
         "telegram",
@@ -342,6 +358,7 @@ _PROFILES: dict[str, _Profile] = {
         more_gap=(20, 300),
         followup_gap=(300, 4 * 3600),
         p_more=0.3,
+        p_again=0.25,
     ),
 }
 
@@ -439,16 +456,39 @@ class _Thread:
     assignee: str | None = None
     ends_at: float | None = None  # a phone caller hung up: no longer waiting
     phone: bool = False
+    lang: str = "it"
+    # What the customer may write after the user's answer, and its placeholders'
+    # values (filled only when a customer does write again).
+    followups: tuple[str, ...] = ()
+    values: tuple[tuple[str, str], ...] = ()
+
+    def again_text(self, draw: int) -> str:
+        """The customer's message after the user answered or closed."""
+        if not self.followups:
+            texts = data.FOLLOW_UPS[self.lang]
+            return texts[draw % len(texts)]
+        return _fill(self.followups[draw % len(self.followups)], dict(self.values))
+
+
+# A business message the simulation did not write: (at, text, message id, author name).
+_Reply = tuple[float, str, str, str | None]
 
 
 @dataclass(slots=True)
 class _Actions:
-    """What the user did through this adapter, by conversation external id."""
+    """What the channel accepted (the record, applied), by conversation external id.
 
-    replies: dict[str, list[tuple[float, str, str]]] = field(default_factory=dict)
+    ``replies`` holds the user's replies and the answers given elsewhere;
+    ``again`` the customer's messages after the user answered or closed, as
+    (when, a draw that picks the text).
+    """
+
+    replies: dict[str, list[_Reply]] = field(default_factory=dict)
     closed: dict[str, float] = field(default_factory=dict)
     snoozed: dict[str, tuple[float, float]] = field(default_factory=dict)  # (when, until)
     assigned: dict[str, str] = field(default_factory=dict)
+    again: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    answered: dict[str, int] = field(default_factory=dict)  # the user's replies and closes
 
     def copy(self) -> _Actions:
         return _Actions(
@@ -456,6 +496,8 @@ class _Actions:
             dict(self.closed),
             dict(self.snoozed),
             dict(self.assigned),
+            {key: list(value) for key, value in self.again.items()},
+            dict(self.answered),
         )
 
     def touched(self, external_id: str) -> bool:
@@ -480,16 +522,27 @@ def _materialise(thread: _Thread, now: float, acts: _Actions) -> Conversation | 
     """The thread as it stands at ``now``; ``None`` when it is not worth reporting."""
     key = thread.external_id
     user_replies = acts.replies.get(key)
+    again = acts.again.get(key)
     cut = now
-    if user_replies:
-        cut = min(now, min(at for at, _, _ in user_replies))
+    if user_replies:  # the simulated shop does not answer after the user did
+        cut = min(now, min(reply[0] for reply in user_replies))
     events: list[_Event] = [e for e in thread.events if e.at <= cut]
     ids = [f"{key}/m{i}" for i in range(len(events))]
-    if user_replies:
-        for at, text, message_id in user_replies:
-            if at <= now:
-                events.append(_Event(at, Author.BUSINESS, text, None))
-                ids.append(message_id)
+    if user_replies or again:
+        added: list[tuple[_Event, str]] = [
+            (_Event(at, Author.BUSINESS, text, author_name), message_id)
+            for at, text, message_id, author_name in user_replies or ()
+            if at <= now
+        ]
+        added.extend(
+            (_Event(at, Author.CUSTOMER, thread.again_text(draw)), f"{key}/a{n}")
+            for n, (at, draw) in enumerate(again or ())
+            if at <= now
+        )
+        if added:
+            merged = sorted([*zip(events, ids, strict=True), *added], key=lambda pair: pair[0].at)
+            events = [event for event, _ in merged]
+            ids = [message_id for _, message_id in merged]
     if not events or events[0].author is not Author.CUSTOMER:
         return None
 
@@ -556,6 +609,69 @@ def _written_after(events: Sequence[_Event], waiting_since: float | None, t: flo
     return later[0] if later else None
 
 
+# --------------------------------------------------------------------------- the record, applied
+
+_Again = Callable[[str, float, int], tuple[float, int] | None]
+
+
+def _apply(
+    entry: Mapping[str, Any], acts: _Actions, done: dict[str, ActionResult], again: _Again
+) -> None:
+    """Apply one line of the record (:mod:`adapters.demo_record`) to ``acts``; the
+    first result of each key goes to ``done``. A malformed line is skipped.
+
+    Only this conversation's entries are touched, so a large queue (scale mode)
+    costs nothing per action. After a reply or a close, ``again`` may add the
+    customer's next message.
+    """
+    kind = entry.get("kind")
+    external_id = entry.get("conversation")
+    at = entry.get("at")
+    if not isinstance(external_id, str) or not _is_number(at):
+        return
+    at = float(at)
+    message_id: str | None = None
+    if kind in ("reply", ELSEWHERE):
+        text = entry.get("text")
+        replies = acts.replies.setdefault(external_id, [])
+        given = entry.get("message_id")
+        message_id = given if isinstance(given, str) else f"{external_id}/r{len(replies) + 1}"
+        author = entry.get("author_name") if kind == ELSEWHERE else None
+        replies.append(
+            (at, text if isinstance(text, str) else "", message_id, _str_or_none(author))
+        )
+    elif kind == "close":
+        acts.closed.setdefault(external_id, at)
+    elif kind == "assign":
+        assignee = entry.get("assignee")
+        acts.assigned[external_id] = assignee if isinstance(assignee, str) else ""
+    elif kind == "snooze":
+        until = entry.get("until")
+        acts.snoozed[external_id] = (at, float(until) if _is_number(until) else math.inf)
+    elif kind == "reopen":
+        acts.closed.pop(external_id, None)
+        acts.snoozed.pop(external_id, None)
+    else:
+        return
+    if kind in ("reply", "close"):
+        turn = acts.answered.get(external_id, 0)
+        acts.answered[external_id] = turn + 1
+        later = again(external_id, at, turn)
+        if later is not None:
+            acts.again.setdefault(external_id, []).append(later)
+    key = entry.get("key")
+    if kind != ELSEWHERE and isinstance(key, str) and key not in done:
+        done[key] = ActionResult(done_at=_dt(at), external_id=message_id)
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 # --------------------------------------------------------------------------- options
 
 
@@ -597,6 +713,35 @@ def _options() -> tuple[Option, ...]:
             maximum=1,
             description="probability, 0 to 1, that a poll fails as if the network were down",
         ),
+        Option(
+            "record",
+            OptionType.STR,
+            default="",
+            description="the file where accepted actions are kept (one JSON line each); "
+            "empty: $XDG_STATE_HOME/sportello/demo/<channel id>.jsonl",
+        ),
+        Option(
+            "honour_keys",
+            OptionType.BOOL,
+            default=True,
+            description="a repeated idempotency key answers as the first time; "
+            "false (a test switch): every call is a new delivery",
+        ),
+        Option(
+            "down_file",
+            OptionType.STR,
+            default="",
+            description="while this file exists, polls and actions fail "
+            "as if the server were unreachable",
+        ),
+        Option(
+            "act_delay",
+            OptionType.FLOAT,
+            default=0.0,
+            minimum=0,
+            maximum=10,
+            description="seconds each action takes before the channel accepts it (0 to 10)",
+        ),
     )
 
 
@@ -604,7 +749,13 @@ def _options() -> tuple[Option, ...]:
 
 
 class DemoAdapter(Adapter):
-    """Simulated channels of a small Italian shop, for the first run, tests and benchmarks."""
+    """Simulated channels of a small Italian shop, for the first run, tests and benchmarks.
+
+    ``capabilities.keys`` is declared true, as the channel honours keys by
+    default; ``honour_keys: false`` is a switch for crash tests, which then see
+    every call as a new delivery in the record. The outbox never relies on
+    ``keys`` to avoid a second send: it never resends on its own.
+    """
 
     name: ClassVar[str] = "demo"
     description: ClassVar[str] = (
@@ -614,7 +765,14 @@ class DemoAdapter(Adapter):
     default_expectation: ClassVar[timedelta] = timedelta(hours=1)
     options: ClassVar[tuple[Option, ...]] = _options()
     capabilities: ClassVar[Capabilities] = Capabilities(
-        reply=True, close=True, assign=True, snooze=True, reopen=True, keys=True, lookup=True
+        reply=True,
+        close=True,
+        assign=True,
+        snooze=True,
+        reopen=True,
+        keys=True,
+        lookup=True,
+        recheck=True,
     )
 
     def __init__(self, channel_id: str, options: Mapping[str, Any], clock: Clock = utc_now) -> None:
@@ -626,6 +784,12 @@ class DemoAdapter(Adapter):
         self.scale: int = values["scale"]
         self.rate: float = values["rate"]
         self.fail_rate: float = values["fail_rate"]
+        self.honour_keys: bool = values["honour_keys"]
+        self.act_delay: float = values["act_delay"]
+        self.record_path: Path = record_path(channel_id, values["record"])
+        self.down_file: Path | None = (
+            Path(values["down_file"]).expanduser() if values["down_file"] else None
+        )
         self._profile = _PROFILES[self.profile]
         self.channel_kind: ChannelKind = self._profile.kind
         self.profile_expectation: timedelta = self._profile.expectation
@@ -633,13 +797,17 @@ class DemoAdapter(Adapter):
         self._people = _people(self.seed)
         self._threads: dict[int, tuple[_Thread, ...]] = {}  # bucket -> its threads
         self._echoes: dict[int, _Thread | None] = {}  # hour -> this channel's echo thread
-        self._actions = _Actions()
-        self._done: dict[str, ActionResult] = {}  # idempotency key -> result
+        self._tail = RecordTail(self.record_path)  # read when first needed, then as it grows
+        self._actions = _Actions()  # the record, applied
+        self._done: dict[str, ActionResult] = {}  # idempotency key -> its first result
+        self._reading = asyncio.Lock()  # one read (or append) of the record at a time
+        self._acting = asyncio.Lock()  # one action at a time
         self._fetches = 0
 
     # ----------------------------------------------------------------- contract
 
     async def fetch(self) -> ChannelState:
+        self._check_up()
         now = self._now()
         self._fetches += 1
         if self.fail_rate > 0:
@@ -648,6 +816,7 @@ class DemoAdapter(Adapter):
                 raise ConnectionFailed(
                     f"simulated network failure (demo fail_rate {self.fail_rate:g})"
                 )
+        await self._sync()
         now_s = now.timestamp()
         if self.scale > 0:
             if self.scale >= THREAD_AFTER_S:
@@ -668,36 +837,62 @@ class DemoAdapter(Adapter):
         )
 
     async def act(self, request: ActionRequest) -> ActionResult:
-        done = self._done.get(request.idempotency_key)
-        if done is not None:
-            return done
-        external_id = request.conversation_external_id
-        self._check_id(external_id)
-        now = self._now()
-        result = ActionResult(done_at=now)
-        if request.kind is ActionKind.REPLY:
-            replies = self._actions.replies.setdefault(external_id, [])
-            message_id = f"{external_id}/r{len(replies) + 1}"
-            replies.append((now.timestamp(), request.text or "", message_id))
-            result = ActionResult(done_at=now, external_id=message_id)
-        elif request.kind is ActionKind.CLOSE:
-            self._actions.closed.setdefault(external_id, now.timestamp())
-        elif request.kind is ActionKind.ASSIGN:
-            self._actions.assigned[external_id] = request.assignee or ""
-        elif request.kind is ActionKind.SNOOZE:
+        """Accept one action: written to the record (and fsynced) before it returns."""
+        self._check_up()
+        key = request.idempotency_key
+        async with self._acting:
+            await self._sync()
+            if self.honour_keys:
+                done = self._done.get(key)
+                if done is not None:
+                    return done
+            external_id = request.conversation_external_id
+            self._check_id(external_id)
             until = request.until
-            if until is not None and until.tzinfo is None:
+            if request.kind is ActionKind.SNOOZE and until is not None and until.tzinfo is None:
                 raise ProtocolError("snooze: the time must carry a timezone")
-            end = float("inf") if until is None else until.timestamp()
-            self._actions.snoozed[external_id] = (now.timestamp(), end)
-        elif request.kind is ActionKind.REOPEN:
-            self._actions.closed.pop(external_id, None)
-            self._actions.snoozed.pop(external_id, None)
-        self._done[request.idempotency_key] = result
-        return result
+            if self.act_delay > 0:
+                await asyncio.sleep(self.act_delay)
+            now = self._now()
+            entry: dict[str, Any] = {
+                "key": key,
+                "kind": str(request.kind),
+                "conversation": external_id,
+                "at": now.timestamp(),
+            }
+            message_id: str | None = None
+            if request.kind is ActionKind.REPLY:
+                replies = self._actions.replies.get(external_id, ())
+                message_id = f"{external_id}/r{len(replies) + 1}"
+                entry["text"] = request.text or ""
+                entry["message_id"] = message_id
+            elif request.kind is ActionKind.ASSIGN:
+                entry["assignee"] = request.assignee or ""
+            elif request.kind is ActionKind.SNOOZE:
+                entry["until"] = None if until is None else until.timestamp()
+            await self._append(entry)
+            result = ActionResult(done_at=now, external_id=message_id)
+            return self._done.get(key, result) if self.honour_keys else result
 
     async def lookup(self, request: ActionRequest) -> ActionResult | None:
+        """What the record says the channel answered for this key (the first time)."""
+        self._check_up()
+        await self._sync()
         return self._done.get(request.idempotency_key)
+
+    async def recheck(self, external_id: str) -> Conversation | None:
+        """The conversation as ``fetch()`` would report it now: one bucket or one slot."""
+        self._check_up()
+        await self._sync()
+        if not external_id.startswith(self._profile.tag + "-"):
+            return None
+        now = self._now().timestamp()
+        try:
+            if self.scale > 0:
+                return self._scaled_one(external_id, now)
+            return self._simulated_one(external_id, now)
+        except ValueError:  # not an id this channel makes
+            return None
 
     async def aclose(self) -> None:
         self._threads.clear()
@@ -715,28 +910,73 @@ class DemoAdapter(Adapter):
         if not external_id.startswith(self._profile.tag + "-"):
             raise ProtocolError(f"no conversation {external_id[:60]!r} on this demo channel")
 
+    def _check_up(self) -> None:
+        if self.down_file is not None and self.down_file.exists():
+            raise ConnectionFailed(
+                "simulated outage: the channel cannot be reached (demo down_file present)"
+            )
+
+    # ----------------------------------------------------------------- the record
+
+    async def _sync(self) -> None:
+        """Apply what was added to the record since it was last read (by this
+        adapter, another process on the channel, or ``answer_elsewhere``)."""
+        async with self._reading:
+            if self._tail.unchanged():
+                return
+            try:
+                restart, entries = await asyncio.to_thread(self._tail.read_new)
+            except OSError as exc:
+                raise ConnectionFailed(
+                    f"cannot read the demo record {self.record_path}: {exc.strerror or exc}"
+                ) from None
+            self._take(restart, entries)
+
+    async def _append(self, entry: dict[str, Any]) -> None:
+        """Write one line (fsynced, off the event loop), then apply what is new."""
+        async with self._reading:
+            try:
+                restart, entries = await asyncio.to_thread(self._tail.append, entry)
+            except OSError as exc:
+                raise ConnectionFailed(
+                    f"cannot write the demo record {self.record_path}: {exc.strerror or exc}"
+                ) from None
+            self._take(restart, entries)
+
+    def _take(self, restart: bool, entries: list[dict[str, Any]]) -> None:
+        if restart:  # the record was replaced or cut: what it no longer says never happened
+            self._actions = _Actions()
+            self._done.clear()
+        for entry in entries:
+            _apply(entry, self._actions, self._done, self._again)
+
+    def _again(self, external_id: str, at: float, turn: int) -> tuple[float, int] | None:
+        """Whether, and when, the customer writes again after the user's ``turn``-th
+        reply or close at ``at``: (when, a draw that picks the text)."""
+        p = self._profile
+        if p.p_again <= 0:
+            return None
+        rng = _Rand(_key("again", self.seed, self.channel_id, external_id, turn))
+        if not rng.chance(p.p_again):
+            return None
+        return at + int(rng.uniform(*p.again_gap)), rng.below(1 << 30)
+
     # ----------------------------------------------------------------- simulation
 
     def _simulated(self, now: float) -> list[Conversation]:
-        window = PHONE_WINDOW_S if self.profile == "phone" else WINDOW_S
-        start = now - window
-        first_bucket = int(start // BUCKET_S)
+        first_bucket, first_hour = self._window(now)
         for bucket in [b for b in self._threads if b < first_bucket]:
             del self._threads[bucket]
-        first_hour = int(start // ECHO_BUCKET_S)
         for hour in [h for h in self._echoes if h < first_hour]:
             del self._echoes[hour]
 
         threads: list[_Thread] = []
+        cache = self._threads
         for bucket in range(first_bucket, int(now // BUCKET_S) + 1):
-            cached = self._threads.get(bucket)
-            if cached is None:
-                cached = self._threads[bucket] = self._bucket(bucket)
-            threads.extend(cached)
+            cached = cache.get(bucket)
+            threads.extend(cached if cached is not None else self._bucket_threads(bucket))
         for hour in range(first_hour, int(now // ECHO_BUCKET_S) + 1):
-            if hour not in self._echoes:
-                self._echoes[hour] = self._echo(hour)
-            echo = self._echoes[hour]
+            echo = self._echo_thread(hour)
             if echo is not None:
                 threads.append(echo)
         threads.sort(key=lambda thread: thread.start)
@@ -749,6 +989,41 @@ class DemoAdapter(Adapter):
             if conversation is not None:
                 out.append(conversation)
         return out
+
+    def _simulated_one(self, external_id: str, now: float) -> Conversation | None:
+        """What ``_simulated`` reports of one conversation (``ValueError``: not an id
+        of this channel)."""
+        first_bucket, first_hour = self._window(now)
+        rest = external_id[len(self._profile.tag) + 1 :]
+        thread: _Thread | None = None
+        if rest.startswith("x"):  # tag-x<hour>: a customer who wrote on two channels
+            hour = int(rest[1:])
+            if first_hour <= hour <= now // ECHO_BUCKET_S:
+                thread = self._echo_thread(hour)
+        else:  # tag-<bucket>-<i>
+            bucket = int(rest.split("-", 1)[0])
+            if first_bucket <= bucket <= now // BUCKET_S:
+                found = [t for t in self._bucket_threads(bucket) if t.external_id == external_id]
+                thread = found[0] if found else None
+        if thread is None or thread.external_id != external_id or thread.start > now:
+            return None
+        return _materialise(thread, now, self._actions)
+
+    def _window(self, now: float) -> tuple[int, int]:
+        """The first bucket and the first echo hour that ``fetch()`` replays."""
+        start = now - (PHONE_WINDOW_S if self.profile == "phone" else WINDOW_S)
+        return int(start // BUCKET_S), int(start // ECHO_BUCKET_S)
+
+    def _bucket_threads(self, bucket: int) -> tuple[_Thread, ...]:
+        cached = self._threads.get(bucket)
+        if cached is None:
+            cached = self._threads[bucket] = self._bucket(bucket)
+        return cached
+
+    def _echo_thread(self, hour: int) -> _Thread | None:
+        if hour not in self._echoes:
+            self._echoes[hour] = self._echo(hour)
+        return self._echoes[hour]
 
     def _arrival_weight(self, t: float) -> float:
         p = self._profile
@@ -870,6 +1145,9 @@ class DemoAdapter(Adapter):
             subject=_fill(topic.subject, values),
             events=tuple(events),
             assignee=agent_id if rng.chance(0.3) else None,
+            lang=lang,
+            followups=topic.followups,
+            values=tuple(values.items()),
         )
 
     def _answer_at(self, rng: _Rand, t: float) -> float:
@@ -935,51 +1213,20 @@ class DemoAdapter(Adapter):
         conversation carries one message. The previous occupants of the first slots are reported
         as answered, so that first response times exist at scale too.
         """
-        p = self._profile
-        phone = self.profile == "phone"
-        expectation = max(60, int(p.expectation.total_seconds()))
-        key = _key("scale", self.seed, self.channel_id, self.profile)
+        key, expectation = self._scale_key()
         texts = _scale_texts(self.seed)
         names = _scale_names()
-        tag = p.tag
+        phone = self.profile == "phone"
         now_i = int(now)
         acted = bool(acts.replies or acts.closed or acts.snoozed or acts.assigned)
-        customer_author = Author.CUSTOMER
         out: list[Conversation] = []
         append = out.append
+        waiting = self._scaled_waiting
         for slot in range(self.scale):
-            h = _mix(key ^ (slot * _GOLDEN & _MASK))
-            if (h >> 48) % SCALE_LIVELY == 0:  # turns over on the channel's own timescale
-                life = max(30, int(expectation * (0.25 + (h & 0xFFFF) * (4.75 / 65536))))
-            else:  # nearly still, so that a store seeded from one fetch matches the next
-                life = int(SCALE_STILL_S * (1.0 + (h & 0xFFFF) * (3.0 / 65536)))
-            phase = (h >> 16) % life
-            generation = (now_i + phase) // life
-            arrived = generation * life - phase
-            g = _mix(h ^ (generation & _MASK))
-            lang = 1 if g & 3 == 0 else 0  # a quarter in English
-            subject, text = texts[lang][(g >> 2) % len(texts[lang])]
-            first, last, local, domain = names[lang][(g >> 10) % len(names[lang])]
-            number = (g >> 24) % 100_000
-            external_id = f"{tag}-s{slot}-{generation}"
-            started = _dt(arrived)
-            if phone:
-                caller = _phone_number(data.LANGUAGES[lang], number)
-                customer = Customer(name=f"{first} {last}", phone=caller)
-                subject = data.PHONE_SUBJECT_WAITING
-                text = data.PHONE_INCOMING.format(caller=caller)
-            else:
-                customer = Customer(name=f"{first} {last}", email=f"{local}{number}@{domain}")
-            conversation = Conversation(
-                external_id=external_id,
-                customer=customer,
-                subject=subject,
-                first_customer_message_at=started,
-                waiting_since=started,
-                messages=(Message(customer_author, started, text, f"{external_id}/m0"),),
-            )
-            if acted and acts.touched(external_id):
-                acted_on = _act_on(conversation, now, acts, phone)
+            h, life, generation, arrived = _scale_slot(key, slot, expectation, now_i)
+            conversation, lang = waiting(h, slot, generation, arrived, texts, names)
+            if acted and acts.touched(conversation.external_id):
+                acted_on = _act_on(conversation, now, acts, phone, lang)
                 if acted_on is not None:
                     append(acted_on)
             else:
@@ -987,6 +1234,65 @@ class DemoAdapter(Adapter):
             if slot < SCALE_ANSWERED and arrived >= now - RECENT_S:
                 append(self._scaled_answered(h, slot, generation - 1, arrived - life, arrived))
         return out
+
+    def _scaled_one(self, external_id: str, now: float) -> Conversation | None:
+        """What ``_scaled`` reports of one conversation, computed from its slot alone
+        (``ValueError``: not an id of this channel)."""
+        slot_text, _, generation_text = external_id[len(self._profile.tag) + 1 :].partition("-")
+        if not slot_text.startswith("s"):
+            return None
+        slot, generation = int(slot_text[1:]), int(generation_text)
+        if not 0 <= slot < self.scale:
+            return None
+        key, expectation = self._scale_key()
+        h, life, current, arrived = _scale_slot(key, slot, expectation, int(now))
+        if generation == current:
+            texts, names = _scale_texts(self.seed), _scale_names()
+            conversation, lang = self._scaled_waiting(h, slot, current, arrived, texts, names)
+            if not self._actions.touched(external_id):
+                return conversation
+            return _act_on(conversation, now, self._actions, self.profile == "phone", lang)
+        if generation == current - 1 and slot < SCALE_ANSWERED and arrived >= now - RECENT_S:
+            return self._scaled_answered(h, slot, generation, arrived - life, arrived)
+        return None
+
+    def _scale_key(self) -> tuple[int, int]:
+        expectation = max(60, int(self._profile.expectation.total_seconds()))
+        return _key("scale", self.seed, self.channel_id, self.profile), expectation
+
+    def _scaled_waiting(
+        self,
+        h: int,
+        slot: int,
+        generation: int,
+        arrived: int,
+        texts: tuple[tuple[tuple[str, str], ...], ...],
+        names: tuple[tuple[tuple[str, str, str, str], ...], ...],
+    ) -> tuple[Conversation, str]:
+        """The waiting occupant of a scale slot, and its language."""
+        g = _mix(h ^ (generation & _MASK))
+        lang = 1 if g & 3 == 0 else 0  # a quarter in English
+        subject, text = texts[lang][(g >> 2) % len(texts[lang])]
+        first, last, local, domain = names[lang][(g >> 10) % len(names[lang])]
+        number = (g >> 24) % 100_000
+        external_id = f"{self._profile.tag}-s{slot}-{generation}"
+        started = _dt(arrived)
+        if self.profile == "phone":
+            caller = _phone_number(data.LANGUAGES[lang], number)
+            customer = Customer(name=f"{first} {last}", phone=caller)
+            subject = data.PHONE_SUBJECT_WAITING
+            text = data.PHONE_INCOMING.format(caller=caller)
+        else:
+            customer = Customer(name=f"{first} {last}", email=f"{local}{number}@{domain}")
+        conversation = Conversation(
+            external_id=external_id,
+            customer=customer,
+            subject=subject,
+            first_customer_message_at=started,
+            waiting_since=started,
+            messages=(Message(Author.CUSTOMER, started, text, f"{external_id}/m0"),),
+        )
+        return conversation, data.LANGUAGES[lang]
 
     def _scaled_answered(
         self, h: int, slot: int, generation: int, started_at: float, answered_at: float
@@ -1025,8 +1331,21 @@ class DemoAdapter(Adapter):
         )
 
 
+def _scale_slot(key: int, slot: int, expectation: int, now: int) -> tuple[int, int, int, int]:
+    """A scale slot at ``now``: (its hash, the life of each occupant, the current
+    occupant's generation, when it arrived)."""
+    h = _mix(key ^ (slot * _GOLDEN & _MASK))
+    if (h >> 48) % SCALE_LIVELY == 0:  # turns over on the channel's own timescale
+        life = max(30, int(expectation * (0.25 + (h & 0xFFFF) * (4.75 / 65536))))
+    else:  # nearly still, so that a store seeded from one fetch matches the next
+        life = int(SCALE_STILL_S * (1.0 + (h & 0xFFFF) * (3.0 / 65536)))
+    phase = (h >> 16) % life
+    generation = (now + phase) // life
+    return h, life, generation, generation * life - phase
+
+
 def _act_on(
-    conversation: Conversation, now: float, acts: _Actions, phone: bool
+    conversation: Conversation, now: float, acts: _Actions, phone: bool, lang: str
 ) -> Conversation | None:
     """Apply the user's actions to a scale-mode conversation."""
     thread = _Thread(
@@ -1040,6 +1359,7 @@ def _act_on(
         ),
         assignee=conversation.assignee,
         phone=phone,
+        lang=lang,
     )
     return _materialise(thread, now, acts)
 

@@ -439,6 +439,21 @@ SECOND_REPLIES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The customer again after the user answered or closed, when the thread has no
+# topic of its own to follow up on (scale mode).
+FOLLOW_UPS: dict[str, tuple[str, ...]] = {
+    "it": (
+        "Grazie! Un'ultima domanda: posso cambiare l'indirizzo di consegna?",
+        "Scusate, non ho capito bene: devo fare qualcosa io?",
+        "Ho ricontrollato e il problema c'è ancora.",
+    ),
+    "en": (
+        "Thanks! One more question: can I change the delivery address?",
+        "Sorry, I didn't quite follow: do I need to do anything?",
+        "I checked again and the problem is still there.",
+    ),
+}
+
 # Mentions of another channel, for a customer who wrote twice ("also on Facebook").
 ALSO_WROTE: dict[str, dict[str, str]] = {
     "it": {

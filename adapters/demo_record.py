@@ -207,7 +207,7 @@ def _read_from(path: Path, offset: int) -> tuple[list[dict[str, Any]], int, Iden
                 return [], offset, (stat.st_dev, stat.st_ino), stat.st_size
             handle.seek(offset)
             data = handle.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return [], 0, None, 0
     end = data.rfind(b"\n") + 1  # a last line without its newline is torn (or still coming)
     entries = []
@@ -240,7 +240,7 @@ class RecordTail:
         """True when nothing was added since the last read (one ``stat``, cheap)."""
         try:
             stat = self.path.stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return self._identity is None
         except OSError:
             return False

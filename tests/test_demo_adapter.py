@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,12 +28,19 @@ from adapters import (
 )
 from adapters import demo_data as data
 from adapters.demo import MAX_MESSAGES, PROFILES, DemoAdapter
+from adapters.demo_record import answer_elsewhere, deliveries_by_key, read_record
 from adapters.models import ActionKind, ActionRequest
 
 ROME = ZoneInfo("Europe/Rome")
 REPO = Path(__file__).resolve().parent.parent
 MESSAGE_PROFILES = tuple(p for p in PROFILES if p != "phone")
 SEEDS = range(1, 11)
+
+
+@pytest.fixture(autouse=True)
+def _records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every demo adapter of these tests keeps its record under tmp_path."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def rome(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -633,6 +642,9 @@ def test_defaults_and_kinds() -> None:
     assert DemoAdapter.default_expectation == timedelta(hours=1)
     caps = DemoAdapter.capabilities
     assert (caps.reply, caps.close, caps.assign, caps.snooze) == (True, True, True, True)
+    assert (caps.reopen, caps.keys, caps.lookup, caps.recheck) == (True, True, True, True)
+    assert (adapter.honour_keys, adapter.act_delay, adapter.down_file) == (True, 0.0, None)
+    assert adapter.record_path.name == "telegram.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -645,6 +657,11 @@ def test_defaults_and_kinds() -> None:
         ({"profile": "email", "rate": -0.5}, "rate"),
         ({"profile": "email", "fail_rate": 1.5}, "fail_rate"),
         ({"profile": "email", "sclae": 10}, "sclae"),
+        ({"profile": "email", "act_delay": 11}, "act_delay"),
+        ({"profile": "email", "act_delay": -1}, "act_delay"),
+        ({"profile": "email", "honour_keys": "no"}, "honour_keys"),
+        ({"profile": "email", "record": 5}, "record"),
+        ({"profile": "email", "down_file": True}, "down_file"),
     ],
 )
 def test_bad_options_are_configuration_errors(options: dict[str, Any], named: str) -> None:
@@ -675,3 +692,425 @@ def test_the_options_the_config_coerced_are_taken_as_they_are() -> None:
         adapter = DemoAdapter(channel.id, channel.options)
         assert adapter.config == channel.options  # every default already filled in
         assert DemoAdapter.declared_options(adapter.config) == adapter.config
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def by_id(state: ChannelState) -> dict[str, Conversation]:
+    return {c.external_id: c for c in state.conversations}
+
+
+async def test_act_returns_only_once_its_line_is_fsynced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "mail.jsonl"
+    adapter, _ = make("email", record=str(record))
+    target = waiting(await adapter.fetch())[0]
+    events: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        if os.fstat(fd).st_ino == record.stat().st_ino:
+            lines = len(read_record(record))
+            events.append(f"fsync {lines}")
+
+    monkeypatch.setattr("adapters.demo_record.os.fsync", fsync)
+    await adapter.act(reply(target.external_id, "Eccoci", "k-1"))
+    events.append("returned")
+    await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    events.append("returned")
+    assert events == ["fsync 1", "returned", "fsync 2", "returned"]
+
+
+async def test_every_action_is_one_line_of_the_record(tmp_path: Path) -> None:
+    record = tmp_path / "mail.jsonl"
+    adapter, clock = make("email", record=str(record))
+    a, b, c = waiting(await adapter.fetch())[:3]
+    until = clock.now + timedelta(hours=2)
+    result = await adapter.act(reply(a.external_id, "Grazie, è partito.", "k-reply"))
+    await adapter.act(action(ActionKind.ASSIGN, b.external_id, assignee="marco"))
+    await adapter.act(action(ActionKind.SNOOZE, b.external_id, until=until))
+    await adapter.act(action(ActionKind.SNOOZE, c.external_id))  # until the customer writes
+    await adapter.act(action(ActionKind.CLOSE, c.external_id))
+    await adapter.act(action(ActionKind.REOPEN, c.external_id))
+    at = clock.now.timestamp()
+    base = {"at": at}
+    assert read_record(record) == [
+        {
+            "key": "k-reply",
+            "kind": "reply",
+            "conversation": a.external_id,
+            **base,
+            "text": "Grazie, è partito.",
+            "message_id": result.external_id,
+        },
+        {
+            "key": f"k-assign-{b.external_id}",
+            "kind": "assign",
+            "conversation": b.external_id,
+            **base,
+            "assignee": "marco",
+        },
+        {
+            "key": f"k-snooze-{b.external_id}",
+            "kind": "snooze",
+            "conversation": b.external_id,
+            **base,
+            "until": until.timestamp(),
+        },
+        {
+            "key": f"k-snooze-{c.external_id}",
+            "kind": "snooze",
+            "conversation": c.external_id,
+            **base,
+            "until": None,
+        },
+        {"key": f"k-close-{c.external_id}", "kind": "close", "conversation": c.external_id, **base},
+        {
+            "key": f"k-reopen-{c.external_id}",
+            "kind": "reopen",
+            "conversation": c.external_id,
+            **base,
+        },
+    ]
+
+
+async def test_a_restart_finds_what_was_done(tmp_path: Path) -> None:
+    record = str(tmp_path / "mail.jsonl")
+    adapter, clock = make("email", TUESDAY_11, seed=2, record=record)
+    queue = waiting(await adapter.fetch())
+    assert len(queue) >= 4
+    replied, closed, snoozed, assigned = queue[:4]
+    sent = await adapter.act(reply(replied.external_id, "Eccomi!", "k-r"))
+    await adapter.act(action(ActionKind.CLOSE, closed.external_id))
+    until = clock.now + timedelta(hours=1)
+    await adapter.act(action(ActionKind.SNOOZE, snoozed.external_id, until=until))
+    await adapter.act(action(ActionKind.ASSIGN, assigned.external_id, assignee="giulia"))
+    clock.advance(minutes=1)
+    before = await adapter.fetch()
+    await adapter.aclose()
+
+    again, _ = make("email", clock.now, seed=2, record=record)  # a new process, say
+    after = await again.fetch()
+    assert after == before
+    assert by_id(after)[replied.external_id].messages[-1].external_id == sent.external_id
+    assert not by_id(after)[closed.external_id].waiting
+    assert snoozed.external_id not in waiting_ids(after)
+    assert by_id(after)[assigned.external_id].assignee == "giulia"
+    found = await again.lookup(reply(replied.external_id, "Eccomi!", "k-r"))
+    assert found == sent
+    assert await again.lookup(reply(replied.external_id, "Eccomi!", "never-sent")) is None
+    # The same key again after the restart: answered from the record, nothing written.
+    assert await again.act(reply(replied.external_id, "Eccomi!", "k-r")) == sent
+    assert deliveries_by_key(record)["k-r"] == 1
+
+
+async def test_lookup_sees_a_record_written_by_another_process(tmp_path: Path) -> None:
+    record = str(tmp_path / "mail.jsonl")
+    reader, _ = make("email", record=record)
+    assert await reader.lookup(reply("em-1-0", "x", "k-other")) is None
+    writer, clock = make("email", record=record)
+    target = waiting(await writer.fetch())[0]
+    sent = await writer.act(reply(target.external_id, "Fatto", "k-other"))
+    assert await reader.lookup(reply(target.external_id, "Fatto", "k-other")) == sent
+    assert sent.done_at == clock.now
+
+
+async def test_without_honour_keys_every_call_is_a_delivery(tmp_path: Path) -> None:
+    record = str(tmp_path / "chat.jsonl")
+    adapter, clock = make("chat", TUESDAY_17, seed=2, record=record, honour_keys=False)
+    target = waiting(await adapter.fetch())[0]
+    first = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
+    clock.advance(seconds=20)
+    second = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
+    assert second.external_id != first.external_id
+    assert deliveries_by_key(record) == {"same-key": 2}
+    (after,) = [
+        c for c in (await adapter.fetch()).conversations if c.external_id == target.external_id
+    ]
+    assert [m.text for m in after.messages].count("Eccomi!") == 2
+    assert await adapter.lookup(reply(target.external_id, "Eccomi!", "same-key")) == first
+    assert DemoAdapter.capabilities.keys  # declared for the default; the switch is for tests
+
+
+async def test_a_torn_last_line_does_not_stop_the_channel(tmp_path: Path) -> None:
+    record = tmp_path / "mail.jsonl"
+    adapter, _ = make("email", record=str(record))
+    target = waiting(await adapter.fetch())[0]
+    await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    with record.open("ab") as handle:  # the process died in the middle of the next line
+        handle.write(b'{"key": "k-torn", "kind": "reply", "conversation": "em-')
+    restarted, _ = make("email", record=str(record))
+    state = await restarted.fetch()
+    assert not by_id(state)[target.external_id].waiting
+    assert await restarted.lookup(reply(target.external_id, "x", "k-torn")) is None
+    await restarted.act(reply(target.external_id, "Eccoci", "k-after"))
+    assert [e["key"] for e in read_record(record)] == [f"k-close-{target.external_id}", "k-after"]
+
+
+async def test_removing_the_record_starts_the_demo_over(tmp_path: Path) -> None:
+    record = tmp_path / "mail.jsonl"
+    adapter, _ = make("email", record=str(record))
+    before = await adapter.fetch()
+    target = waiting(before)[0]
+    await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    assert target.external_id not in waiting_ids(await adapter.fetch())
+    record.unlink()
+    assert await adapter.fetch() == before
+
+
+async def test_two_channels_keep_different_default_records(tmp_path: Path) -> None:
+    shop, _ = make("email", channel_id="shop-mail")
+    other, _ = make("email", channel_id="other-mail")
+    assert shop.record_path != other.record_path
+    assert shop.record_path.parent == tmp_path / "state" / "sportello" / "demo"
+    untouched = await other.fetch()
+    target = waiting(await shop.fetch())[0]
+    await shop.act(action(ActionKind.CLOSE, target.external_id))
+    assert len(read_record(shop.record_path)) == 1
+    assert not other.record_path.exists()
+    assert await other.fetch() == untouched
+
+
+async def test_a_record_that_cannot_be_written_fails_the_action(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    adapter, _ = make("email", record=str(blocker / "mail.jsonl"))
+    target = waiting(await adapter.fetch())[0]
+    with pytest.raises(ConnectionFailed, match="cannot write the demo record") as caught:
+        await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    assert caught.value.retryable
+    assert target.external_id in waiting_ids(await adapter.fetch())
+
+
+async def test_a_scale_queue_keeps_its_actions_across_a_restart(tmp_path: Path) -> None:
+    record = str(tmp_path / "scale.jsonl")
+    adapter, clock = make("email", TUESDAY_11, scale=3000, record=record)
+    queue = waiting(await adapter.fetch())
+    for n, target in enumerate(queue[:50]):
+        await adapter.act(reply(target.external_id, "Risposto", f"k-{n}"))
+    again, _ = make("email", clock.now, scale=3000, record=record)
+    started = time.perf_counter()
+    state = await again.fetch()
+    elapsed = time.perf_counter() - started
+    assert len(waiting(state)) == 3000 - 50
+    assert state == await adapter.fetch()
+    print(f"demo scale=3000 fetch with 50 recorded replies: {elapsed * 1000:.0f} ms")
+
+
+# --------------------------------------------------------------------------- down, slow
+
+
+async def test_a_down_file_pulls_the_channel_away(tmp_path: Path) -> None:
+    down = tmp_path / "down"
+    record = tmp_path / "mail.jsonl"
+    adapter, _ = make("email", record=str(record), down_file=str(down))
+    target = waiting(await adapter.fetch())[0]
+    down.touch()
+    with pytest.raises(ConnectionFailed, match=r"\(demo down_file present\)$"):
+        await adapter.fetch()
+    with pytest.raises(ConnectionFailed, match="down_file") as caught:
+        await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    assert caught.value.retryable
+    with pytest.raises(ConnectionFailed):
+        await adapter.recheck(target.external_id)
+    assert not record.exists()
+    down.unlink()  # and back
+    await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    assert target.external_id not in waiting_ids(await adapter.fetch())
+
+
+async def test_act_delay_holds_the_action_before_it_is_recorded(tmp_path: Path) -> None:
+    record = tmp_path / "mail.jsonl"
+    adapter, _ = make("email", record=str(record), act_delay=0.3)
+    target = waiting(await adapter.fetch())[0]
+    task = asyncio.create_task(adapter.act(action(ActionKind.CLOSE, target.external_id)))
+    started = time.perf_counter()
+    await asyncio.sleep(0.1)
+    assert not task.done() and read_record(record) == []
+    await task
+    assert time.perf_counter() - started >= 0.25
+    assert len(read_record(record)) == 1
+
+
+# --------------------------------------------------------------------------- elsewhere, recheck
+
+
+async def test_an_answer_from_another_tool_shows_in_fetch_and_recheck(tmp_path: Path) -> None:
+    record = tmp_path / "chat.jsonl"
+    adapter, clock = make("chat", TUESDAY_17, seed=2, record=str(record))
+    target = waiting(await adapter.fetch())[0]
+    assert await adapter.recheck(target.external_id) == target
+    answered_at = clock.now - timedelta(seconds=30)
+    message_id = answer_elsewhere(
+        record, target.external_id, "Risolto al telefono", "Anna", answered_at
+    )
+    rechecked = await adapter.recheck(target.external_id)
+    assert rechecked is not None and not rechecked.waiting
+    last = rechecked.messages[-1]
+    assert (last.author, last.text, last.author_name, last.external_id) == (
+        Author.BUSINESS,
+        "Risolto al telefono",
+        "Anna",
+        message_id,
+    )
+    assert last.sent_at == answered_at
+    assert by_id(await adapter.fetch())[target.external_id] == rechecked
+    assert deliveries_by_key(record) == {}
+
+
+@pytest.mark.parametrize(
+    ("profile", "options"),
+    [
+        ("email", {}),
+        ("chat", {"seed": 3}),
+        ("phone", {}),
+        ("telegram", {"seed": 5}),
+        ("email", {"scale": 300}),
+        ("phone", {"scale": 50}),
+    ],
+)
+async def test_recheck_is_what_fetch_reports(profile: str, options: dict[str, Any]) -> None:
+    adapter, _ = make(profile, TUESDAY_17, **options)
+    state = await adapter.fetch()
+    assert state.conversations
+    if waiting(state):
+        await adapter.act(reply(waiting(state)[0].external_id, "Eccoci", "k-recheck"))
+        state = await adapter.fetch()
+    for conversation in state.conversations:
+        assert await adapter.recheck(conversation.external_id) == conversation
+    tag = state.conversations[0].external_id.split("-", 1)[0]
+    for unknown in (f"{tag}-1-0", f"{tag}-x1", f"{tag}-s99999-0", f"{tag}-nonsense", "zz-1-0"):
+        assert await adapter.recheck(unknown) is None
+
+
+# --------------------------------------------------------------------------- customers write again
+
+
+@dataclass(frozen=True)
+class WroteAgain:
+    conversation: Conversation  # 45 minutes after the user acted
+    acted_at: datetime
+    seed: int
+    untouched: Conversation  # the same conversation then, had nobody acted
+
+
+RATE = 3.0  # a busy morning: many customers waiting at once
+
+
+async def acted_and_later(
+    profile: str, kind: ActionKind = ActionKind.REPLY, seeds: range = range(1, 8)
+) -> tuple[list[WroteAgain], list[Conversation]]:
+    """Act on every waiting conversation of a few worlds (channel ``<profile><seed>``),
+    then look 45 minutes on: (those whose customer wrote again; the others)."""
+    again: list[WroteAgain] = []
+    quiet: list[Conversation] = []
+    for seed in seeds:
+        adapter, clock = make(profile, TUESDAY_11, f"{profile}{seed}", seed=seed, rate=RATE)
+        acted_at = clock.now
+        queue = waiting(await adapter.fetch())
+        for n, conversation in enumerate(queue):
+            if kind is ActionKind.REPLY:
+                await adapter.act(reply(conversation.external_id, "Fatto!", f"k-{n}"))
+            else:
+                await adapter.act(action(kind, conversation.external_id))
+        assert not waiting_ids(await adapter.fetch()) & {c.external_id for c in queue}
+        clock.advance(minutes=45)
+        later = by_id(await adapter.fetch())
+        record = Path(os.environ["XDG_STATE_HOME"]) / f"control-{profile}{seed}.jsonl"
+        unseen, _ = make(
+            profile, clock.now, f"{profile}{seed}", seed=seed, rate=RATE, record=str(record)
+        )
+        untouched = by_id(await unseen.fetch())
+        for conversation in queue:
+            now = later[conversation.external_id]
+            customer_after = [
+                m for m in now.messages if m.author is Author.CUSTOMER and m.sent_at > acted_at
+            ]
+            if customer_after and now.waiting:
+                again.append(WroteAgain(now, acted_at, seed, untouched[now.external_id]))
+            else:
+                quiet.append(now)
+    return again, quiet
+
+
+async def test_after_a_reply_some_customers_write_again() -> None:
+    again, quiet = await acted_and_later("chat")
+    assert again and quiet, "about a third of chat customers write again"
+    assert 0.1 < len(again) / (len(again) + len(quiet)) < 0.6
+    for found in again:
+        conversation, replied_at = found.conversation, found.acted_at
+        last = conversation.messages[-1]
+        assert last.author is Author.CUSTOMER
+        assert conversation.messages[-2].text == "Fatto!"
+        assert conversation.waiting_since == last.sent_at
+        assert timedelta(minutes=2) <= last.sent_at - replied_at <= timedelta(minutes=40)
+        assert conversation.first_response_at is not None
+        check_conversation(conversation, replied_at + timedelta(minutes=45), phone=False)
+
+
+async def test_after_a_close_some_customers_write_again() -> None:
+    again, quiet = await acted_and_later("email", ActionKind.CLOSE)
+    assert again and quiet
+    follow_ups = 0
+    for found in again:
+        conversation = found.conversation
+        after = [
+            m
+            for m in conversation.messages
+            if m.author is Author.CUSTOMER and m.sent_at > found.acted_at
+        ]
+        assert conversation.waiting_since == after[0].sent_at  # waiting again from then
+        planned = {m.text for m in found.untouched.messages}
+        follow_ups += conversation.messages[-1].text not in planned
+    assert follow_ups > 0, "some wrote because the conversation was closed, not by chance"
+
+
+async def test_callers_do_not_call_back_after_an_answer() -> None:
+    answered = 0
+    for seed in range(1, 6):
+        adapter, clock = make("phone", TUESDAY_11, f"phone{seed}", seed=seed, rate=RATE)
+        queue = waiting(await adapter.fetch())
+        for n, conversation in enumerate(queue):
+            await adapter.act(reply(conversation.external_id, "Risposto", f"k-{n}"))
+        clock.advance(minutes=45)
+        assert not waiting_ids(await adapter.fetch()) & {c.external_id for c in queue}
+        answered += len(queue)
+    assert answered >= 5
+
+
+async def test_a_customer_who_wrote_again_still_waits_after_a_restart() -> None:
+    again, _ = await acted_and_later("chat", seeds=range(1, 3))
+    assert len(again) >= 2
+    for found in again:
+        conversation = found.conversation
+        later = found.acted_at + timedelta(minutes=45)
+        restarted, _ = make("chat", later, f"chat{found.seed}", seed=found.seed, rate=RATE)
+        assert await restarted.recheck(conversation.external_id) == conversation
+
+
+async def test_a_snooze_until_the_customer_writes_ends_when_they_do(tmp_path: Path) -> None:
+    again, _ = await acted_and_later("chat", seeds=range(1, 4))
+    found = again[0]
+    target = found.conversation.external_id
+    wrote_at = found.conversation.messages[-1].sent_at
+    # The same world and the same reply, on a record of its own; then a snooze
+    # until the customer writes, before they do.
+    adapter, clock = make(
+        "chat",
+        found.acted_at,
+        f"chat{found.seed}",
+        seed=found.seed,
+        rate=RATE,
+        record=str(tmp_path / "fresh.jsonl"),
+    )
+    await adapter.act(reply(target, "Fatto!", "k-fresh"))
+    clock.advance(seconds=30)
+    await adapter.act(action(ActionKind.SNOOZE, target))
+    clock.now = wrote_at - timedelta(seconds=1)
+    assert target not in waiting_ids(await adapter.fetch())
+    clock.now = wrote_at + timedelta(seconds=1)
+    back = by_id(await adapter.fetch())[target]
+    assert back.waiting_since == wrote_at

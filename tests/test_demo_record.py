@@ -104,12 +104,11 @@ def test_the_line_is_one_write_then_fsynced(
     path = tmp_path / "demo.jsonl"
     append_entry(path, entry("k1"))
     append_entry(path, entry("k2"))
-    writes = [c for c in calls if c[0] == "write" and c[2].startswith(b'{"key"')]
-    assert [json.loads(data)["key"] for _, _, data in writes] == ["k1", "k2"]
-    assert all(data.endswith(b"\n") and data.count(b"\n") == 1 for _, _, data in writes)
-    for _, fd, _ in writes:  # the file's own fsync follows its write, on the same descriptor
-        at = calls.index(next(c for c in calls if c[0] == "write" and c[1] == fd))
-        assert calls[at + 1][:2] == ("fsync", fd)
+    writes = [n for n, c in enumerate(calls) if c[0] == "write" and c[2].startswith(b'{"key"')]
+    assert [json.loads(calls[n][2])["key"] for n in writes] == ["k1", "k2"]
+    assert all(calls[n][2].endswith(b"\n") and calls[n][2].count(b"\n") == 1 for n in writes)
+    for n in writes:  # the file's own fsync follows its write, on the same descriptor
+        assert calls[n + 1][:2] == ("fsync", calls[n][1])
 
 
 def test_a_short_write_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
