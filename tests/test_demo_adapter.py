@@ -1114,3 +1114,64 @@ async def test_a_snooze_until_the_customer_writes_ends_when_they_do(tmp_path: Pa
     clock.now = wrote_at + timedelta(seconds=1)
     back = by_id(await adapter.fetch())[target]
     assert back.waiting_since == wrote_at
+
+
+# --------------------------------------------------------------------------- crashes
+
+CRASH_SCRIPT = """
+import asyncio, os, sys
+from datetime import datetime
+from adapters.demo import DemoAdapter
+from adapters.models import ActionKind, ActionRequest
+
+record, delay, now = sys.argv[1], float(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
+
+async def main():
+    options = {"profile": "email", "record": record, "act_delay": delay}
+    adapter = DemoAdapter("mail", options, lambda: now)
+    target = [c for c in (await adapter.fetch()).conversations if c.waiting][0]
+    print("acting", flush=True)
+    await adapter.act(ActionRequest(ActionKind.REPLY, target.external_id, "k-crash", text="Ok"))
+    os._exit(9)  # dies at once: no cleanup, no flush of anything but what act() did
+
+asyncio.run(main())
+"""
+
+
+def crash_child(record: Path, delay: float) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CRASH_SCRIPT, str(record), str(delay), TUESDAY_11.isoformat()],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_what_a_process_accepted_before_dying_is_found_by_the_next(tmp_path: Path) -> None:
+    record = tmp_path / "mail.jsonl"
+    child = crash_child(record, 0.0)
+    assert child.wait(timeout=120) == 9
+    adapter, _ = make("email", channel_id="mail", record=str(record))
+    found = await adapter.lookup(reply("em-1-0", "Ok", "k-crash"))
+    assert found is not None and found.external_id is not None
+    (answered,) = [
+        c
+        for c in (await adapter.fetch()).conversations
+        if c.external_id == found.external_id.split("/")[0]
+    ]
+    assert answered.messages[-1].external_id == found.external_id
+    assert deliveries_by_key(record) == {"k-crash": 1}
+
+
+async def test_a_process_killed_before_the_channel_accepted_left_nothing(tmp_path: Path) -> None:
+    record = tmp_path / "mail.jsonl"
+    child = crash_child(record, 5.0)  # killed during act_delay, before the record is written
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "acting"
+    await asyncio.sleep(0.2)
+    child.kill()
+    child.wait(timeout=30)
+    child.stdout.close()
+    adapter, _ = make("email", channel_id="mail", record=str(record))
+    assert await adapter.lookup(reply("em-1-0", "Ok", "k-crash")) is None
+    assert deliveries_by_key(record) == {}
