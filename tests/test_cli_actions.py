@@ -10,9 +10,11 @@ import asyncio
 import io
 import json
 import math
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -731,3 +733,50 @@ def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     out = out_err(capsys)[0]
     for command in ("queue", "reply", "close", "assign", "snooze", "outbox", "--read-only"):
         assert command in out
+
+
+# ---------------------------------------------------------------------- delivery
+
+
+def test_an_action_of_the_command_is_delivered_by_sportello_collect(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command only writes to the outbox; ``sportello collect`` sends it."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    data["store"] = {"path": str(tmp_path / "store.db")}
+    data["channels"] = [c for c in data["channels"] if c["id"] == "chat"]
+    data["channels"][0].update(poll_interval="1s", undo_window="0s")
+    data["channels"][0]["options"]["scale"] = 3  # customers wait at any hour
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "--config", str(path), "collect"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        rows: list[dict[str, object]] = []
+        for _ in range(200):
+            assert main(["--config", str(path), "queue", "--json"]) == 0
+            rows = json.loads(capsys.readouterr().out)
+            if rows:
+                break
+            time.sleep(0.1)
+        assert rows, "the collector stored no waiting conversation"
+        assert main(["--config", str(path), "reply", str(rows[0]["id"]), "--text", "Eccomi"]) == 0
+        key = capsys.readouterr().out.strip()
+        shop = Shop(path, {})
+        state = None
+        for _ in range(200):
+            [action] = shop.actions()
+            state = action.state
+            if state is State.SENT:
+                break
+            time.sleep(0.1)
+        assert state is State.SENT, f"{key} is still {state}"
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        collector.wait(timeout=20)

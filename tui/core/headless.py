@@ -109,20 +109,21 @@ async def collect(config: Config) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    lock = CollectorLock(config.store_path)
-    announced = False
-    while not _take(lock, config.store_path):
-        if not announced:
-            log.warning(
-                "another sportello is collecting for %s; standing by to take over",
-                config.store_path,
-            )
-            announced = True
-        if await event_or_timeout(stop, STANDBY_RETRY_S):
-            return
-    log.warning("collecting %d channel(s) into %s", len(config.channels), config.store_path)
-    try:
-        async with await Store.open(config.store_path) as store:
+    # The store's own lead (not a lock beside it): the collector delivers the
+    # outbox only when its store leads.
+    async with await Store.open(config.store_path) as store:
+        announced = False
+        while not store.try_lead():
+            if not announced:
+                log.warning(
+                    "another sportello is collecting for %s; standing by to take over",
+                    config.store_path,
+                )
+                announced = True
+            if await event_or_timeout(stop, STANDBY_RETRY_S):
+                return
+        log.warning("collecting %d channel(s) into %s", len(config.channels), config.store_path)
+        try:
             collector = Collector(config, store)
             task = asyncio.create_task(collector.run())
             stopper = asyncio.create_task(stop.wait())
@@ -134,5 +135,5 @@ async def collect(config: Config) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 await collector.aclose()
-    finally:
-        lock.release()
+        finally:
+            store.release_lead()
