@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--once", action="store_true", help="poll every channel once and print a table"
     )
-    parser.add_argument("--json", action="store_true", help="with --once or adapters: JSON")
+    parser.add_argument(
+        "--json", action="store_true", help="with --once, adapters, queue or outbox: JSON"
+    )
     parser.add_argument(
         "--poll",
         action="store_true",

@@ -54,6 +54,17 @@ COMMANDS = frozenset({"queue", "reply", "close", "assign", "snooze", "outbox"})
 RETRYABLE = frozenset({State.FAILED, State.UNKNOWN, State.ELSEWHERE})
 READ_LIMIT = TEXT_MAX * 4 + 4  # bytes of a reply file: TEXT_MAX characters of UTF-8 at most
 
+SNOOZE_FORMS = """\
+UNTIL, in the business's time zone:
+  1h, 30m, 1h30m     that long from now
+  14:30              the next 14:30 (today if still to come, else tomorrow)
+  2026-03-02 09:00   that day and time
+  tomorrow           tomorrow at 09:00
+  opening            when the conversation's channel next opens
+  reply              until the customer writes again
+
+The conversation comes back into the queue then, or as soon as the customer writes."""
+
 # The desk's clock (tests set their own).
 clock: Callable[[], float] = time.time
 
@@ -91,12 +102,21 @@ def add_commands(commands: Any) -> None:
     assign.add_argument("person", metavar="PERSON", help="a name from team: in config.yaml")
 
     snooze = commands.add_parser(
-        "snooze", help="put a conversation aside until a time, or until the customer writes"
+        "snooze",
+        help="put a conversation aside until a time, or until the customer writes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=SNOOZE_FORMS,
     )
     snooze.add_argument("id", metavar="ID", help="the conversation (ID in sportello queue)")
     snooze.add_argument("until", metavar="UNTIL", nargs="+", help=f"until when: {FORMS}")
 
-    box = commands.add_parser("outbox", help="the replies and actions on their way")
+    box = commands.add_parser(
+        "outbox",
+        help="the replies and actions on their way",
+        usage="sportello outbox [--json] [--all]\n"
+        "       sportello outbox retry KEY\n"
+        "       sportello outbox discard KEY",
+    )
     box.add_argument("--json", action="store_true", dest="json_list", help="JSON")
     box.add_argument("--all", action="store_true", help="also those sent, undone or given up")
     steps = box.add_subparsers(dest="outbox_command", metavar="ACTION")
