@@ -716,9 +716,8 @@ def _options() -> tuple[Option, ...]:
         Option(
             "record",
             OptionType.STR,
-            default="",
-            description="the file where accepted actions are kept (one JSON line each); "
-            "empty: $XDG_STATE_HOME/sportello/demo/<channel id>.jsonl",
+            description="the file where accepted actions are kept, one JSON line each "
+            "(unset: $XDG_STATE_HOME/sportello/demo/<channel id>.jsonl)",
         ),
         Option(
             "honour_keys",
@@ -730,8 +729,7 @@ def _options() -> tuple[Option, ...]:
         Option(
             "down_file",
             OptionType.STR,
-            default="",
-            description="while this file exists, polls and actions fail "
+            description="while this file exists, polls, actions and look-ups fail "
             "as if the server were unreachable",
         ),
         Option(
@@ -786,7 +784,7 @@ class DemoAdapter(Adapter):
         self.fail_rate: float = values["fail_rate"]
         self.honour_keys: bool = values["honour_keys"]
         self.act_delay: float = values["act_delay"]
-        self.record_path: Path = record_path(channel_id, values["record"])
+        self.record_path: Path = record_path(channel_id, values["record"] or "")
         self.down_file: Path | None = (
             Path(values["down_file"]).expanduser() if values["down_file"] else None
         )
