@@ -57,6 +57,10 @@ async def until(pilot: Pilot[int], check: Callable[[], object], limit_s: float =
     raise AssertionError("never happened")
 
 
+def composer_of(app: SportelloApp) -> Composer | None:
+    return next(iter(app.screen.query(Composer)), None)
+
+
 async def outbox(app: SportelloApp) -> list[Action]:
     return await app.desk.outbox()
 
@@ -82,7 +86,7 @@ async def test_read_reply_send_next_then_delivered_once(tmp_path: Path) -> None:
         assert first is not None
         queue_order = [row.conversation_id for row in app.dashboard.view.visible]
         await pilot.press("r")
-        composer = await until(pilot, lambda: app.screen.query(Composer).first(None))
+        composer = await until(pilot, lambda: composer_of(app))
         assert isinstance(app.screen, ConversationScreen)
         await pilot.press(*"Grazie, arriva domani.")
         assert composer.text == "Grazie, arriva domani."
@@ -216,7 +220,7 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
         await until_loaded(pilot)
         target = selected_id(app)
         await pilot.press("r")
-        await until(pilot, lambda: app.screen.query(Composer).first(None))
+        await until(pilot, lambda: composer_of(app))
         await pilot.press(*"Buongiorno, ")
         await pilot.press("escape")  # keeps the draft
         await until(pilot, lambda: not app.screen.query(Composer))
@@ -227,7 +231,7 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
         await until_loaded(pilot)
         assert selected_id(again) == target
         await pilot.press("r")
-        composer = await until(pilot, lambda: again.screen.query(Composer).first(None))
+        composer = await until(pilot, lambda: composer_of(again))
         assert composer.text == "Buongiorno, "
 
 
@@ -245,7 +249,7 @@ async def test_someone_else_writing_is_shown_and_a_second_answer_asks_first(
         )
         await marco.save_draft(item.conversation_id, "Ciao, ti rispondo io", clock().timestamp())
         await pilot.press("r")
-        composer = await until(pilot, lambda: app.screen.query(Composer).first(None))
+        composer = await until(pilot, lambda: composer_of(app))
         line = await until(
             pilot, lambda: "marco@shop" in composer.query_one("#composer-line").render().plain
         )

@@ -96,8 +96,11 @@ class Deliverer:
     # -- control ------------------------------------------------------------------
 
     def wake(self) -> None:
-        """New work in this process: look at the outbox now."""
+        """New work in this process: every channel looks at the outbox now (not at
+        the next check of the revision)."""
         self._wake.set()
+        for lane in self._lanes.values():
+            lane.wake.set()
 
     def channel_up(self, channel_id: str) -> None:
         """The channel answered a poll: resume its deliveries now."""

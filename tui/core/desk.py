@@ -96,6 +96,7 @@ class Desk:
         self.read_only = config.read_only if read_only is None else read_only
         self._capable = capabilities
         self._capabilities: dict[str, Capabilities | None] = {}
+        self._kinds: dict[str, str] = {}  # channel id -> kind, as the store has it
         self.last_key: str | None = None  # this person's last action, for u
         # Called after an action is committed: the collector of this process
         # starts on it at once (another process's notices it within a second).
@@ -202,9 +203,8 @@ class Desk:
             )
         except Refused as exc:
             raise DeskError(str(exc)) from None
-        await self._write(store.enqueue(action))
-        if kind is Kind.REPLY:
-            await self._write(store.delete_draft(item.conversation_id, self.who))
+        drop = self.who if kind is Kind.REPLY else None
+        await self._write(store.enqueue(action, drop_draft_of=drop))
         self.last_key = action.key
         if self.on_enqueue is not None:
             self.on_enqueue(action)
@@ -340,10 +340,10 @@ class Desk:
     # -- internals --------------------------------------------------------------
 
     async def _kind_of(self, store: StoreBackend, channel_id: str) -> str | None:
-        for record in await store.channels():
-            if record.id == channel_id:
-                return record.kind
-        return None
+        if channel_id not in self._kinds:
+            for record in await store.channels():
+                self._kinds[record.id] = record.kind
+        return self._kinds.get(channel_id)
 
     async def _write(self, pending: Awaitable[R]) -> R:
         try:

@@ -120,11 +120,13 @@ class Live(Generic[T]):
         return Refresh.ASKED
 
     def wake_delivery(self) -> None:
-        """An action was committed in this process: deliver it (as collector) at once,
-        and show its state without waiting for the next check."""
+        """An action was committed in this process: deliver it (as collector) at once.
+
+        The board is not rebuilt for it: the screen shows the action it just made
+        itself, and a rebuild competing with the delivery for the CPU doubled the
+        time from the send key to the channel (bench outbox_deliver)."""
         if self.collector is not None:
             self.collector.wake_delivery()
-        self._dirty.set()
 
     def _request_done(self, task: asyncio.Task[int]) -> None:
         self._requests.discard(task)

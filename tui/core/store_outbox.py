@@ -51,9 +51,16 @@ class OutboxRecords:
 
     # ------------------------------------------------------------------ actions
 
-    async def enqueue(self, action: Action) -> None:
-        """Commit a new action (its key must be new)."""
+    async def enqueue(self, action: Action, *, drop_draft_of: str | None = None) -> None:
+        """Commit a new action (its key must be new); with ``drop_draft_of``, that
+        author's draft of the conversation goes in the same transaction (a reply
+        sent is no longer being written)."""
         async with self._transaction("saving an action") as conn:
+            if drop_draft_of is not None:
+                await conn.execute(
+                    "DELETE FROM drafts WHERE conversation_id = ? AND author = ?",
+                    (int(action.conversation_id), drop_draft_of),
+                )
             await conn.execute(
                 f"INSERT INTO outbox ({_COLUMNS}) VALUES"  # noqa: S608 (constant columns)
                 " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

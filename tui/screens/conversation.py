@@ -346,7 +346,11 @@ class ConversationScreen(TriageActions, Screen[None]):
     def triage_action_of(self, conversation_id: int) -> Action | None:
         return self.action
 
+    def triage_changed(self, action: Action) -> None:
+        self.action = action
+
     def triage_done(self, action: Action) -> None:
+        self.action = action
         if self._on_done is not None:
             self._on_done(action)
 

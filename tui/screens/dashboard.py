@@ -103,6 +103,8 @@ class DashboardScreen(TriageActions, Screen[None]):
         self._reading: tuple[ConversationScreen, int] | None = None  # open, and its id
         self._last_status: PollingStatus | None = None
         self._ticker: Timer | None = None  # while an action counts down
+        # Actions made here that the next board has not brought yet: shown at once.
+        self._just_made: dict[int, Action] = {}
 
     # -- layout -------------------------------------------------------------
 
@@ -172,12 +174,19 @@ class DashboardScreen(TriageActions, Screen[None]):
     def _show_states(self) -> None:
         """Each conversation's action in the queue ("sending in 8s (u to undo)"),
         ticking once a second while one counts down."""
-        actions = self.board.actions if self.board is not None else {}
+        actions = dict(self.board.actions) if self.board is not None else {}
+        for cid, mine in list(self._just_made.items()):
+            known = actions.get(cid)
+            if known is not None and (known.made_at, known.key) >= (mine.made_at, mine.key):
+                del self._just_made[cid]  # the board has caught up with it
+            else:
+                actions[cid] = mine
         now = self.desk.clock()
         tz = self.config.business.timezone
         states = {
             cid: (glyphs().text(describe(action, now, tz)), _level(action))
             for cid, action in actions.items()
+            if action.state not in (State.UNDONE, State.DISCARDED)
         }
         self.query_one("#queue", QueueTable).set_states(states)
         ticking = any(a.state in (State.PENDING, State.FAILED) for a in actions.values())
@@ -524,13 +533,20 @@ class DashboardScreen(TriageActions, Screen[None]):
 
     def triage_done(self, action: Action) -> None:
         """The cursor moves on to the next waiting conversation with nothing under way."""
+        self._just_made[action.conversation_id] = action
+        self._show_states()
         queue = self.query_one("#queue", QueueTable)
         nxt = queue.next_after(action.conversation_id, self._busy(action))
         if nxt is not None:
             queue.select(nxt)
 
+    def triage_changed(self, action: Action) -> None:
+        self._just_made[action.conversation_id] = action
+        self._show_states()
+
     def _busy(self, action: Action) -> frozenset[int]:
-        actions = self.board.actions if self.board is not None else {}
+        actions = dict(self.board.actions) if self.board is not None else {}
+        actions.update(self._just_made)
         busy = {cid for cid, a in actions.items() if a.state in ACTIVE}
         return frozenset(busy | {action.conversation_id})
 

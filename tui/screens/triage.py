@@ -54,6 +54,9 @@ class TriageActions:
     def triage_done(self, action: Action) -> None:
         """An action was committed on the current conversation: move on."""
 
+    def triage_changed(self, action: Action) -> None:
+        """An action was undone, retried or discarded: show it at once."""
+
     def triage_action_of(self, conversation_id: int) -> Action | None:
         """The conversation's latest action, as the last board had it."""
         return None
@@ -139,6 +142,7 @@ class TriageActions:
         except DeskError as exc:
             self._screen.notify(str(exc), severity="warning", timeout=5)
             return
+        self.triage_changed(undone)
         if undone.kind is Kind.REPLY:
             said = "Undone: the reply was not sent. Its text is back in the draft (r)."
         else:
@@ -168,7 +172,7 @@ class TriageActions:
 
     async def _stuck(self, step: Any, action: Action, what: str) -> None:
         try:
-            await step(action.key)
+            self.triage_changed(await step(action.key))
         except DeskError as exc:
             self._screen.notify(str(exc), severity="warning", timeout=5)
             return
