@@ -311,12 +311,12 @@ def test_describe_snoozes_and_assignments_in_the_given_time_zone() -> None:
     nine = at_cet(9)
     assert nine > T  # T is 07:06 CET: nine o'clock is later that day
     snooze = pending(Kind.SNOOZE, until=repr(nine))
-    assert say(snooze, T) == "snoozing until 09:00 in 8s (u to undo)"
+    assert say(snooze, T) == "snoozing in 8s, until 09:00 (u to undo)"
     done = outbox.delivered(outbox.claim(snooze, T + 8, OWNER), T + 9)
     assert say(done, T + 60) == "snoozed until 09:00"
     tomorrow = pending(Kind.SNOOZE, until=repr(at_cet(9, day=1)))
     weekday = datetime.fromtimestamp(at_cet(9, day=1), CET).strftime("%a")
-    assert say(tomorrow, T) == f"snoozing until {weekday} 09:00 in 8s (u to undo)"
+    assert say(tomorrow, T) == f"snoozing in 8s, until {weekday} 09:00 (u to undo)"
     forever = outbox.delivered(
         outbox.claim(pending(Kind.SNOOZE, until="reply"), T + 8, OWNER), T + 9
     )

@@ -333,7 +333,8 @@ class Desk:
                 choices.append(SnoozeChoice(f"next opening ({label})", opening))
         tomorrow = datetime.fromtimestamp(now, tz).date() + timedelta(days=1)
         morning = datetime.combine(tomorrow, MORNING, tz).timestamp()
-        choices.append(SnoozeChoice(f"tomorrow morning ({MORNING:%H:%M})", morning))
+        if all(abs(choice.until - morning) >= 60 for choice in choices):
+            choices.append(SnoozeChoice(f"tomorrow morning ({MORNING:%H:%M})", morning))
         choices.append(SnoozeChoice("until the customer writes again", math.inf))
         return choices
 

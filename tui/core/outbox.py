@@ -302,6 +302,8 @@ def describe(action: Action, now: float, tz: tzinfo) -> str:
     if state is State.PENDING:
         left = action.due_at - now
         if left > 0:
+            if action.kind is Kind.SNOOZE:  # "snoozing in 8s, until 09:00 (u to undo)"
+                return f"snoozing in {math.ceil(left):d}s, {_until(action, tz)} (u to undo)"
             return f"{what} in {math.ceil(left):d}s (u to undo)"
         return f"{what}…"
     if state is State.SENDING:

@@ -28,7 +28,7 @@ from tui.core.queue_view import QueueRow, QueueView, build_board_rows
 from tui.core.records import MessageRecord, QueueItem
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
-from tui.screens.triage import TriageActions
+from tui.screens.triage import TriageActions, customer_words
 from tui.widgets.channel_table import ChannelTable
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import ConversationHeader, Preview
@@ -124,6 +124,8 @@ class DashboardScreen(TriageActions, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if self.desk.read_only:  # a glance says that nothing can be done from here
+            self.query_one("#top", TopBar).context = "read-only"
         self.query_one("#filter", QueueFilter).display = False
         self._update_title()
         self.query_one("#preview", Preview).show_placeholder("Reading the store…")
@@ -539,6 +541,10 @@ class DashboardScreen(TriageActions, Screen[None]):
         nxt = queue.next_after(action.conversation_id, self._busy(action))
         if nxt is not None:
             queue.select(nxt)
+
+    def customer_of(self, conversation_id: int) -> str:
+        row = self._row_for(conversation_id)
+        return customer_words(row.item) if row is not None else "the customer"
 
     def triage_changed(self, action: Action) -> None:
         self._just_made[action.conversation_id] = action

@@ -30,7 +30,9 @@ _CSS = """
     width: 60; max-width: 100%; height: auto; max-height: 100%;
     border: round $accent; background: $surface; padding: 0 1;
 }}
-{name} OptionList {{ height: auto; max-height: 12; border: none; padding: 0; }}
+{name} OptionList, {name} OptionList:focus {{
+    height: auto; max-height: 12; border: none; padding: 0;
+}}
 {name} .pick--title {{ text-style: bold; }}
 {name} .pick--hint {{ color: $text-muted; }}
 """

@@ -57,6 +57,13 @@ class TriageActions:
     def triage_changed(self, action: Action) -> None:
         """An action was undone, retried or discarded: show it at once."""
 
+    def customer_of(self, conversation_id: int) -> str:
+        """Who a conversation is with, for a notification."""
+        item = self.triage_item()
+        if item is not None and item.conversation_id == conversation_id:
+            return customer_words(item)
+        return "the customer"
+
     def triage_action_of(self, conversation_id: int) -> Action | None:
         """The conversation's latest action, as the last board had it."""
         return None
@@ -143,10 +150,14 @@ class TriageActions:
             self._screen.notify(str(exc), severity="warning", timeout=5)
             return
         self.triage_changed(undone)
-        if undone.kind is Kind.REPLY:
-            said = "Undone: the reply was not sent. Its text is back in the draft (r)."
-        else:
-            said = f"Undone: {undone.kind} — nothing was sent."
+        who = self.customer_of(undone.conversation_id)
+        said = {
+            Kind.REPLY: f"Undone: the reply to {who} was not sent; it is the draft again (r).",
+            Kind.CLOSE: f"Undone: {who} stays open.",
+            Kind.ASSIGN: f"Undone: {who} is not assigned.",
+            Kind.SNOOZE: f"Undone: {who} is not snoozed.",
+            Kind.REOPEN: f"Undone: {who} is not reopened.",
+        }[undone.kind]
         self._screen.notify(said, timeout=5)
 
     def action_retry(self) -> None:
