@@ -96,7 +96,7 @@ dashboard:
   gap_critical: 50%
   mask_personal_data: false
 keys:
-  dashboard.sort: s
+  dashboard.sort: S
   app.quit: ctrl+q
 channels:
   - id: mail
@@ -197,7 +197,7 @@ def test_good_config_is_read_in_full(tmp_path: Path) -> None:
     assert config.dashboard.gap_warn == GapThreshold(seconds=1800.0)
     assert config.dashboard.gap_critical == GapThreshold(fraction=0.5)
     assert config.dashboard.mask_personal_data is False
-    assert config.keys == {"dashboard.sort": "s", "app.quit": "ctrl+q"}
+    assert config.keys == {"dashboard.sort": "S", "app.quit": "ctrl+q"}
     assert config.source == tmp_path / "config.yaml"
 
     assert [channel.id for channel in config.channels] == ["mail", "chat", "phone"]
