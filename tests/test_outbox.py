@@ -301,8 +301,10 @@ def test_describe_failures_say_what_the_user_can_do() -> None:
 
 
 def test_describe_states_that_ask_for_a_check() -> None:
-    assert say(in_state(State.UNKNOWN), NOW) == "unknown — check"
-    assert say(in_state(State.ELSEWHERE), NOW) == "answered elsewhere — check"
+    assert say(in_state(State.UNKNOWN), NOW) == "unknown — check: R resend, D discard"
+    assert say(in_state(State.ELSEWHERE), NOW) == (
+        "answered elsewhere — check: R send anyway, D discard"
+    )
     assert say(in_state(State.UNDONE), NOW) == "undone"
     assert say(in_state(State.DISCARDED), NOW) == "discarded"
 

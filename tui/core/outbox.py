@@ -316,10 +316,10 @@ def describe(action: Action, now: float, tz: tzinfo) -> str:
             wait = max(0, math.ceil(action.next_try_at - now))
             return f"failed: {reason} — retrying in {_short(wait)}"
         return f"failed: {reason} — r to retry"
-    if state is State.UNKNOWN:
-        return "unknown — check"
+    if state is State.UNKNOWN:  # it may or may not have reached the customer
+        return "unknown — check: R resend, D discard"
     if state is State.ELSEWHERE:
-        return "answered elsewhere — check"
+        return "answered elsewhere — check: R send anyway, D discard"
     if state is State.UNDONE:
         return "undone"
     return "discarded"

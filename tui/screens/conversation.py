@@ -234,7 +234,10 @@ class ConversationScreen(TriageActions, Screen[None]):
         if self.composer is not None:
             self.composer.area.focus()
             return
-        if not hasattr(self, "desk") or self._refused("reply") is None:
+        if not hasattr(self, "desk"):
+            return
+        item = self._refused("reply")
+        if item is None or self._retry_failed(item):
             return
         self.run_worker(self._open_composer(), group="composer", exit_on_error=False)
 

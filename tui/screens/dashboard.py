@@ -560,6 +560,8 @@ class DashboardScreen(TriageActions, Screen[None]):
         item = self._refused("reply")
         if item is None:
             return
+        if self._retry_failed(item):  # "failed: … — r to retry"
+            return
         row = self.query_one("#queue", QueueTable).selected_row
         if row is not None:
             self._open_conversation(row, reply=True)

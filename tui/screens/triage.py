@@ -160,6 +160,15 @@ class TriageActions:
         }[undone.kind]
         self._screen.notify(said, timeout=5)
 
+    def _retry_failed(self, item: QueueItem) -> bool:
+        """r on a conversation whose action failed (and waits for the user) sends it
+        again, as its state line says; True if it did."""
+        action = self.triage_action_of(item.conversation_id)
+        if action is None or action.state is not State.FAILED or action.retryable:
+            return False
+        self._on_stuck("retry")
+        return True
+
     def action_retry(self) -> None:
         self._on_stuck("retry")
 
