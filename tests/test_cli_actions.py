@@ -439,7 +439,7 @@ def test_snooze_until_each_form(
     assert action.snooze_until() == expected
     if math.isinf(expected):
         assert action.payload == {"until": "reply"}
-        assert "snoozing until the customer writes in 10s" in err
+        assert "snoozing in 10s, until the customer writes" in err
     else:
         moment = datetime.fromtimestamp(expected, ROME)
         assert f"back in the queue on {moment:%a %Y-%m-%d at %H:%M}" in err
@@ -549,7 +549,7 @@ def test_queue_table(shop: Shop, capsys: pytest.CaptureFixture[str]) -> None:
     chat, maria, luca = lines[1:]
     assert "Chat" in chat and "unknown" in chat and "(no subject)" in chat and "4h00m" in chat
     assert "Maria Rossi" in maria and "08:00" in maria and "3h00m" in maria
-    assert "snoozing until Fri 09:00 in 10s" in maria
+    assert "snoozing in 10s, until Fri 09:00" in maria
     assert "l•••@e•••.it" in luca and "Fattura errata" in luca
     assert "\x1b" not in out and "\x07" not in out
 
