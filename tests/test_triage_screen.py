@@ -289,3 +289,61 @@ async def test_read_only_refuses_every_action_with_the_reason(tmp_path: Path) ->
         ]
         assert any("close" in text for text in spans)  # struck through, not hidden
         assert any(n.message and "read-only" in str(n.message) for n in app._notifications)
+
+
+async def test_r_retries_a_failed_action_and_d_discards_an_unknown_one(tmp_path: Path) -> None:
+    from tui.core import outbox as states
+
+    clock = Clock()
+    app = make_app(tmp_path / "store.db", clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        store = app.live.store
+        assert store is not None
+        first, second = app.dashboard.view.visible[:2]
+        made = []
+        for row in (first, second):
+            action = await app.desk.close(row.item)
+            claimed = states.claim(action, action.due_at, "another collector")
+            assert await store.transition(claimed, State.PENDING)
+            made.append(claimed)
+        failed = states.failed(made[0], clock().timestamp(), "550 refused", retryable=False)
+        assert await store.transition(failed, State.SENDING)
+        assert await store.transition(states.lost(made[1], clock().timestamp()), State.SENDING)
+        queue = app.dashboard.query_one("#queue")
+        await until(pilot, lambda: queue.state_of(second.conversation_id))  # type: ignore[attr-defined]
+        assert "unknown — check" in queue.state_of(second.conversation_id)[0]  # type: ignore[attr-defined]
+        assert "r to retry" in queue.state_of(first.conversation_id)[0]  # type: ignore[attr-defined]
+        queue.select(first.conversation_id)  # type: ignore[attr-defined]
+        await pilot.press("r")  # the line says so: r sends it again, no composer
+        # Sent again: pending at once, then delivered by this process's collector.
+        again = await until_async(
+            pilot, lambda: store.action(failed.key), lambda a: a.state is State.SENT
+        )
+        assert again.attempts == 2 and composer_of(app) is None
+        queue.select(second.conversation_id)  # type: ignore[attr-defined]
+        await pilot.press("D")
+        gone = await until_async(
+            pilot, lambda: store.action(made[1].key), lambda a: a.state is State.DISCARDED
+        )
+        assert gone.done_at is not None
+
+
+async def test_the_palette_offers_every_triage_action_and_says_why_not(tmp_path: Path) -> None:
+    from tui.commands import palette_commands
+
+    app = make_app(tmp_path / "store.db", Clock(), read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        commands = {c.title: c for c in palette_commands(app, app.dashboard)}
+        for title in (
+            "Reply to the conversation",
+            "Assign the conversation to someone",
+            "Close the conversation",
+            "Undo the last action while it is held",
+        ):
+            assert title in commands
+        assert commands["Close the conversation"].help.startswith("unavailable: read-only")
+        commands["Close the conversation"].callback()
+        await pilot.pause()
+        assert await outbox(app) == []
