@@ -780,3 +780,28 @@ def test_an_action_of_the_command_is_delivered_by_sportello_collect(
     finally:
         collector.send_signal(signal.SIGTERM)
         collector.wait(timeout=20)
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_the_words_of_every_state_name_no_dashboard_key(state: State) -> None:
+    from dataclasses import replace
+
+    from tui.core.triage_report import words
+
+    action = outbox.make(
+        Kind.REPLY,
+        channel_id="email",
+        conversation_id=1,
+        external_id="e1",
+        payload={"text": "x"},
+        made_by=WHO,
+        now=NOW,
+        undo_window_s=10,
+    )
+    action = replace(
+        action, state=state, error="550 mailbox full" if state is State.FAILED else None
+    )
+    text = words(action, NOW, ROME)
+    assert text == text.strip() and text
+    for hint in ("u to undo", "r to retry", "R resend", "R send", "D discard"):
+        assert hint not in text, text

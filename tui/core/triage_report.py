@@ -47,7 +47,9 @@ SHORT_KEY = 11  # "sp-" and 8 hex digits: unique enough to type back
 TABLE_SUBJECT = 40
 TABLE_CUSTOMER = 24
 TABLE_TEXT = 120  # describe() of an action, with a channel's error in it
-KEY_HINTS = (" (u to undo)", " — r to retry")  # the dashboard's keys, not the command's
+# The dashboard's keys in describe()'s words: not the command's (its footers name
+# sportello outbox retry and discard instead).
+KEY_HINTS = (" (u to undo)", " — r to retry", ": R resend, D discard", ": R send anyway, D discard")
 
 
 @dataclass(frozen=True, slots=True)
