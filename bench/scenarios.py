@@ -528,10 +528,34 @@ def run_soak(opts: Options) -> None:
     soak(opts)
 
 
+def run_outbox_backlog(opts: Options) -> None:
+    """1,000 replies queued while a channel is down, delivered once it is back (bench/outbox.py)."""
+    from bench.outbox import run_backlog
+
+    run_backlog(opts)
+
+
+def run_outbox_enqueue(opts: Options) -> None:
+    """Commit latency of replies from 3 processes beside a delivery (bench/outbox.py)."""
+    from bench.outbox import run_enqueue
+
+    run_enqueue(opts)
+
+
+def run_outbox_deliver(opts: Options) -> None:
+    """From the send key to the demo channel having the reply, in a pty (bench/deliver_pty.py)."""
+    from bench.deliver_pty import run_deliver
+
+    run_deliver(opts)
+
+
 SCENARIOS: dict[str, Callable[[Options], None]] = {
     "bare_key": run_bare_key,
     "startup": run_startup,
     "scale": run_scale,
     "idle": run_idle,
     "soak": run_soak,
+    "outbox_backlog": run_outbox_backlog,
+    "outbox_enqueue": run_outbox_enqueue,
+    "outbox_deliver": run_outbox_deliver,
 }
