@@ -314,14 +314,14 @@ class Deliverer:
         if not isinstance(now_there, Conversation):
             return None
         since = _float(action.extra.get("waiting_since"), action.made_at)
-        ours = await self._our_messages(action)
         answers = [
             m
             for m in now_there.messages
-            if m.author is MessageAuthor.BUSINESS
-            and m.sent_at.timestamp() >= since
-            and (m.external_id is None or m.external_id not in ours)
+            if m.author is MessageAuthor.BUSINESS and m.sent_at.timestamp() >= since
         ]
+        if answers:  # only then: which of them did this outbox deliver?
+            ours = await self._our_messages(action)
+            answers = [m for m in answers if m.external_id is None or m.external_id not in ours]
         if answers:
             last = answers[-1]
             who = inert(last.author_name or "someone", 60)
