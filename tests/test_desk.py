@@ -70,7 +70,16 @@ async def test_refusals_say_why(tmp_path: Path, store: Store) -> None:
     assert "team" in (no_team.refusal(Kind.ASSIGN, "email") or "")
     with pytest.raises(DeskError, match="read-only"):
         await read_only.close(item())
-    assert await store.actions() == []
+    with pytest.raises(DeskError, match="no team"):
+        await no_team.assign(item(), "Anna")
+    made = await desk_for(config, store).close(item())
+    with pytest.raises(DeskError, match="read-only"):
+        await read_only.undo(made.conversation_id)
+    with pytest.raises(DeskError, match="read-only"):
+        await read_only.discard(made.key)
+    with pytest.raises(DeskError, match="read-only"):
+        await read_only.retry(made.key)
+    assert [a.state for a in await store.actions()] == [State.PENDING]
 
 
 async def test_no_store_is_said_not_raised_as_something_else(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ __all__ = ["Collision", "Desk", "DeskError", "SnoozeChoice", "who_am_i"]
 R = TypeVar("R")
 MORNING = time(9, 0)
 NOT_OPEN = "the store is not open yet"
+READ_ONLY = "read-only: this sportello only watches (read_only in config, or --read-only)"
 
 
 class DeskError(Exception):
@@ -117,7 +118,7 @@ class Desk:
     def refusal(self, kind: Kind, channel_id: str | None) -> str | None:
         """Why ``kind`` cannot be done on the channel now; None when it can."""
         if self.read_only:
-            return "read-only: this sportello only watches (read_only in config, or --read-only)"
+            return READ_ONLY
         if channel_id is None:
             return "no conversation selected"
         try:
@@ -132,6 +133,11 @@ class Desk:
         if kind is Kind.ASSIGN and not self.config.team:
             return "no team: list the people in config.yaml (team:)"
         return None
+
+    def _refuse(self, kind: Kind, channel_id: str) -> None:
+        reason = self.refusal(kind, channel_id)
+        if reason is not None:
+            raise DeskError(reason)
 
     def undo_window_s(self, channel_id: str, kind: str | None = None) -> float:
         try:
@@ -217,6 +223,7 @@ class Desk:
         return await self.act(Kind.CLOSE, item)
 
     async def assign(self, item: QueueItem, person: Person | str) -> Action:
+        self._refuse(Kind.ASSIGN, item.channel_id)
         name = person.name if isinstance(person, Person) else person
         known = {p.name.casefold(): p.name for p in self.config.team}
         if name.casefold() not in known:
@@ -225,6 +232,7 @@ class Desk:
         return await self.act(Kind.ASSIGN, item, {"assignee": known[name.casefold()]})
 
     async def snooze(self, item: QueueItem, until: float) -> Action:
+        self._refuse(Kind.SNOOZE, item.channel_id)
         if not math.isinf(until) and until <= self.clock():
             raise DeskError("that time has already passed")
         when = "reply" if math.isinf(until) else repr(float(until))
@@ -267,6 +275,8 @@ class Desk:
     async def _transition(
         self, store: StoreBackend, action: Action, step: Callable[[Action, float], Action]
     ) -> Action:
+        if self.read_only:
+            raise DeskError(READ_ONLY)
         try:
             new = step(action, self.clock())
         except Refused as exc:

@@ -31,8 +31,9 @@ from textual.widgets import Static, TextArea
 
 from tui.bindings import bindings
 from tui.core.desk import Collision, Desk, DeskError
+from tui.core.glyphs import glyphs
 from tui.core.inert import inert
-from tui.core.outbox import Action, describe
+from tui.core.outbox import Action, State, describe
 from tui.core.polling_status import PollingStatus
 from tui.core.records import MessageRecord, QueueItem
 from tui.core.settings import Config
@@ -80,6 +81,14 @@ class ConversationScreen(TriageActions, Screen[None]):
             padding: 0 1;
             background: $boost;
         }
+        & > #conversation-state {
+            height: 1;
+            padding: 0 1;
+            color: $text-accent;
+            display: none;
+            &.-problem { color: $text-error; text-style: bold; }
+            &.-ok { color: $text-success; }
+        }
         & > ConversationBody {
             height: 1fr;
         }
@@ -116,7 +125,8 @@ class ConversationScreen(TriageActions, Screen[None]):
             self.config = config
         self._reply_at_start = reply
         self._on_done = on_done
-        self.action: Action | None = None  # the conversation's latest action (from the board)
+        self._action: Action | None = None  # the conversation's latest action
+        self._state_ticker: Timer | None = None
         self._opened_at: float | None = None  # when the composer was opened
         self._draft_timer: Timer | None = None
         self._sending = False
@@ -150,11 +160,47 @@ class ConversationScreen(TriageActions, Screen[None]):
         top.revealed = self.reveal
         yield top
         yield Static(header_text(self.conversation, self.reveal), id="conversation-header")
+        yield Static(id="conversation-state")
         with ConversationBody(id="conversation-body"):
             yield Static(messages_text(self.parts), id="conversation-messages")
         yield KeyBar()
 
+    # -- the conversation's action ----------------------------------------------------
+
+    @property
+    def action(self) -> Action | None:
+        """The conversation's latest action, as the board has it (or as made here)."""
+        return self._action
+
+    @action.setter
+    def action(self, value: Action | None) -> None:
+        self._action = value
+        if self.is_mounted:
+            self._show_action()
+
+    def _show_action(self) -> None:
+        """ "sending in 8s (u to undo)", "failed: … — r to retry": under the header,
+        ticking once a second while it counts down."""
+        line = self.query_one("#conversation-state", Static)
+        action = self._action
+        shown = action is not None and action.state not in (State.UNDONE, State.DISCARDED)
+        line.display = shown
+        if action is not None and shown:
+            words = describe(action, self.desk.clock(), self.tz)
+            line.update(Text(glyphs().text(words), no_wrap=True, overflow="ellipsis"))
+            line.set_class(
+                action.state in (State.FAILED, State.UNKNOWN, State.ELSEWHERE), "-problem"
+            )
+            line.set_class(action.state is State.SENT, "-ok")
+        ticking = shown and action is not None and action.state in (State.PENDING, State.FAILED)
+        if ticking and self._state_ticker is None:
+            self._state_ticker = self.set_interval(1.0, self._show_action)
+        elif not ticking and self._state_ticker is not None:
+            self._state_ticker.stop()
+            self._state_ticker = None
+
     def on_mount(self) -> None:
+        self._show_action()
         self.body.focus()
         self.call_after_refresh(self._show_last)
         if self._reply_at_start:
