@@ -10,7 +10,7 @@ poll by adding a request, which the collector notices within a second.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -18,7 +18,7 @@ import aiosqlite
 
 from tui.core.polling_status import CollectorInfo
 from tui.core.store_contract import Request
-from tui.core.store_sql import bump
+from tui.core.store_sql import bump, json_object
 
 __all__ = ["REQUESTS_KEPT_S", "CollectorRecords", "Request"]
 
@@ -86,7 +86,7 @@ class CollectorRecords:
             pid=int(pid),
             started_at=float(started_at),
             paused=bool(paused),
-            channels=_digests(channels),
+            channels=json_object(channels),
         )
 
     async def request(
@@ -125,13 +125,3 @@ class CollectorRecords:
     async def last_request_id(self) -> int:
         rows = await self._read("reading requests", "SELECT coalesce(max(id), 0) FROM requests")
         return int(rows[0][0])
-
-
-def _digests(raw: object) -> Mapping[str, str]:
-    try:
-        value = json.loads(str(raw))
-    except ValueError:
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}

@@ -25,7 +25,7 @@ from tui.core.ingest import FIELD_MAX, TEXT_MAX, field, message_id_key, storable
 from tui.core.outbox import Action, Kind, State
 from tui.core.records import Draft
 from tui.core.store_contract import Delivery
-from tui.core.store_sql import Row, bump, fetchall
+from tui.core.store_sql import Row, bump, fetchall, json_object
 
 __all__ = ["ACTIONS_KEPT_S", "OutboxRecords"]
 
@@ -302,7 +302,7 @@ def _action(row: Row) -> Action:
         channel_id=str(row[2]),
         conversation_id=int(row[3]),
         external_id=str(row[4]),
-        payload=_json(row[5]),
+        payload=json_object(row[5]),
         made_by=str(row[6]),
         made_at=float(row[7]),
         due_at=float(row[8]),
@@ -315,15 +315,5 @@ def _action(row: Row) -> Action:
         done_at=row[15],
         result=row[16],
         updated_at=float(row[17]),
-        extra=_json(row[18]),
+        extra=json_object(row[18]),
     )
-
-
-def _json(raw: object) -> dict[str, str]:
-    try:
-        value = json.loads(str(raw))
-    except ValueError:
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -24,3 +25,14 @@ async def bump(conn: aiosqlite.Connection, *scopes: str) -> None:
         " ON CONFLICT (scope) DO UPDATE SET n = n + 1",
         [(scope,) for scope in dict.fromkeys(scopes)],
     )
+
+
+def json_object(raw: object) -> dict[str, str]:
+    """A JSON object column as ``{str: str}``; ``{}`` for anything else (never raises)."""
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
