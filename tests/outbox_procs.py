@@ -22,7 +22,7 @@ from adapters.demo_record import deliveries_by_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "outbox_child.py"
-CHANNELS = ("email", "chat")
+CHANNELS = ("email", "facebook")  # demo profiles whose scale slots rarely turn over
 EVERY_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
@@ -118,6 +118,8 @@ class Outcome:
     result: str | None
     deliveries: int
     recorded: bool  # a sent reply's message is in the store
+    conversation_id: int
+    made_at: float
 
 
 def outcomes(folder: Path) -> dict[str, Outcome]:
@@ -129,12 +131,14 @@ def outcomes(folder: Path) -> dict[str, Outcome]:
         rows = conn.execute(
             "SELECT o.key, o.state, o.attempts, o.error, o.result, EXISTS (SELECT 1 FROM"
             " messages AS m WHERE m.conversation_id = o.conversation_id AND m.key = 'id:' ||"
-            " o.result AND m.author = 'business') FROM outbox AS o"
+            " o.result AND m.author = 'business'), o.conversation_id, o.made_at FROM outbox AS o"
         ).fetchall()
         unknown_keys = set(counts) - {str(row[0]) for row in rows}
     found = {
-        str(key): Outcome(str(key), str(state), int(n), error, result, counts[str(key)], bool(rec))
-        for key, state, n, error, result, rec in rows
+        str(key): Outcome(
+            str(key), str(state), int(n), error, result, counts[str(key)], bool(rec), int(c), at
+        )
+        for key, state, n, error, result, rec, c, at in rows
     }
     # A delivery of a key the store never had would be a send out of nowhere.
     assert not unknown_keys, f"the channels got keys the outbox never made: {unknown_keys}"

@@ -13,7 +13,9 @@ committed is missing.
 
 A reply cut off while the channel could not be asked stays 'unknown'; a later
 reply to the same conversation is then held as answered elsewhere, since the
-channel shows an answer the store cannot vouch for: both are counted.
+channel shows an answer the store cannot vouch for. How many depends on where
+the kills land (more under load): the test checks that every held reply has such
+an unknown reply before it, and prints the tally.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import random
 import sys
 from pathlib import Path
 
+from adapters.demo_data import SHOP_NAME
 from tests.outbox_procs import (
     check_invariants,
     last_json,
@@ -77,4 +80,12 @@ async def test_hundreds_of_sigkills_lose_nothing_and_send_nothing_twice(tmp_path
     assert made["errors"] == [], made["errors"][:5]  # the enqueuer never saw a store error
     check_invariants(found, made["keys"])
     assert {o.state for o in found.values()} <= {"sent", "unknown", "elsewhere"}, summary
-    assert sum(o.state == "sent" for o in found.values()) > len(found) // 2, summary
+    assert any(o.state == "sent" for o in found.values()), summary
+    # A reply is held only behind an answer the store cannot vouch for: an earlier
+    # reply of ours on the conversation that reached the channel and is unknown, or
+    # the simulated shop's own answer (a lively demo slot turned over meanwhile).
+    doubtful = [o for o in found.values() if o.state == "unknown" and o.deliveries == 1]
+    for held in (o for o in found.values() if o.state == "elsewhere"):
+        assert f"· {SHOP_NAME} answered at" in (held.error or "") or any(
+            u.conversation_id == held.conversation_id and u.made_at < held.made_at for u in doubtful
+        ), f"{held.key} held ({held.error}) with no unknown reply before it; {summary}"
