@@ -675,3 +675,21 @@ async def test_an_action_made_by_another_process_is_noticed_through_the_revision
 
 def _all(channel: Any) -> Capabilities:
     return ALL
+
+
+async def test_a_retry_asked_by_the_user_goes_now_not_at_the_failures_retry_time(
+    shop: Shop,
+) -> None:
+    email = shop.channels["email"]
+    email.script = [Step(raises=RateLimited("slow down", retry_after=600))]
+    a = await shop.reply(text="prima")
+    deliverer = shop.deliverer()
+    shop.desk.on_enqueue = lambda action: deliverer.wake(
+        action.channel_id if action.attempts else None
+    )
+    async with running(deliverer):
+        failed = await in_state(shop, a, State.FAILED)
+        assert failed.next_try_at is not None and failed.next_try_at > time.time() + 500
+        await shop.desk.retry(a.key)  # r on the conversation: "send it now"
+        await in_state(shop, a, State.SENT, within=5.0)
+    assert email.keys() == [a.key, a.key]

@@ -54,7 +54,7 @@ class SportelloApp(App[int]):
             config, self._publish, self._prepare, clock=clock, collect=collect
         )
         self.desk = Desk(config, self._store, clock=lambda: clock().timestamp())
-        self.desk.on_enqueue = lambda _action: self.live.wake_delivery()
+        self.desk.on_enqueue = self.live.wake_delivery
         self.dashboard = DashboardScreen(config, self.desk, opening)
         self._live_task: asyncio.Task[None] | None = None
 

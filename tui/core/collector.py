@@ -332,10 +332,11 @@ class Collector:
         finally:
             self.deliverer = None
 
-    def wake_delivery(self) -> None:
-        """An action was just committed in this process: deliver it without delay."""
+    def wake_delivery(self, retried: str | None = None) -> None:
+        """An action was just committed in this process (or, ``retried``, one of that
+        channel sent again by the user): deliver it without delay."""
         if self.deliverer is not None:
-            self.deliverer.wake()
+            self.deliverer.wake(retried)
 
     async def _record_collector(self, now: float) -> None:
         user, host, pid = this_process()

@@ -95,12 +95,16 @@ class Deliverer:
 
     # -- control ------------------------------------------------------------------
 
-    def wake(self) -> None:
+    def wake(self, retried: str | None = None) -> None:
         """New work in this process: every channel looks at the outbox now (not at
-        the next check of the revision)."""
+        the next check of the revision). ``retried``: the user asked to send an
+        action of that channel again, now — a channel paused by a failure resumes
+        (as after a good poll) instead of waiting for its retry time."""
         self._wake.set()
         for lane in self._lanes.values():
             lane.wake.set()
+        if retried is not None:
+            self.channel_up(retried)
 
     def channel_up(self, channel_id: str) -> None:
         """The channel answered a poll: resume its deliveries now."""

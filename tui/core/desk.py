@@ -99,8 +99,8 @@ class Desk:
         self._capabilities: dict[str, Capabilities | None] = {}
         self._kinds: dict[str, str] = {}  # channel id -> kind, as the store has it
         self.last_key: str | None = None  # this person's last action, for u
-        # Called after an action is committed: the collector of this process
-        # starts on it at once (another process's notices it within a second).
+        # Called after an action is committed or sent again: the collector of this
+        # process starts on it at once (another process's notices within a second).
         self.on_enqueue: Callable[[Action], None] | None = None
 
     # -- what may be done -------------------------------------------------------
@@ -266,7 +266,10 @@ class Desk:
 
     async def retry(self, key: str) -> Action:
         store = self._open()
-        return await self._transition(store, await self.find_action(key), outbox.retry)
+        again = await self._transition(store, await self.find_action(key), outbox.retry)
+        if self.on_enqueue is not None:
+            self.on_enqueue(again)  # this process's collector sends it now
+        return again
 
     async def discard(self, key: str) -> Action:
         store = self._open()

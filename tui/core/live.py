@@ -119,14 +119,15 @@ class Live(Generic[T]):
         task.add_done_callback(self._request_done)
         return Refresh.ASKED
 
-    def wake_delivery(self) -> None:
+    def wake_delivery(self, action: Action | None = None) -> None:
         """An action was committed in this process: deliver it (as collector) at once.
 
         The board is not rebuilt for it: the screen shows the action it just made
         itself, and a rebuild competing with the delivery for the CPU doubled the
         time from the send key to the channel (bench outbox_deliver)."""
         if self.collector is not None:
-            self.collector.wake_delivery()
+            retried = action.channel_id if action is not None and action.attempts else None
+            self.collector.wake_delivery(retried)
 
     def _request_done(self, task: asyncio.Task[int]) -> None:
         self._requests.discard(task)
