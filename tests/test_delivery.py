@@ -693,3 +693,16 @@ async def test_a_retry_asked_by_the_user_goes_now_not_at_the_failures_retry_time
         await shop.desk.retry(a.key)  # r on the conversation: "send it now"
         await in_state(shop, a, State.SENT, within=5.0)
     assert email.keys() == [a.key, a.key]
+
+
+async def test_a_retry_from_another_process_resumes_a_paused_channel(shop: Shop) -> None:
+    email = shop.channels["email"]
+    email.script = [Step(raises=RateLimited("slow down", retry_after=600))]
+    a = await shop.reply(text="prima")
+    async with running(shop.deliverer()):
+        await in_state(shop, a, State.FAILED)
+        async with await Store.open(shop.store.path) as other:  # a viewer, or the CLI
+            viewer = Desk(shop.config, lambda: other, clock=time.time, who="marco@shop")
+            await viewer.retry(a.key)
+        await in_state(shop, a, State.SENT, within=5.0)
+    assert email.keys() == [a.key, a.key]

@@ -167,9 +167,8 @@ class Deliverer:
         again (at its retry time, or at once when the channel answers a poll), so
         that the channel gets them in the order they were made.
         """
-        now = self.clock()
-        if lane.blocked_until > now:
-            return lane.blocked_until - now
+        # Read again even while paused: the failure that paused the channel may
+        # have been retried, undone or discarded meanwhile (from any process).
         lane.blocked_until = 0.0
         resumed, lane.resumed = lane.resumed, False
         try:
