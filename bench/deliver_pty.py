@@ -16,22 +16,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.configs import REPO_ROOT, ConfigProblem, demo_config, shipped_template, write_yaml
-from bench.pty_driver import PtyError, PtySession, percentile
+from bench.configs import ConfigProblem, demo_config, shipped_template, write_yaml
+from bench.pty_driver import PtySession, percentile
 from bench.scenarios import (
-    COLS,
-    QUIT_KEY,
-    ROWS,
     Options,
     ScenarioFailed,
-    _fail,
-    _isolated_env,
     _quiesce,
     _require_sportello,
-    dashboard_ready,
+    dashboard_session,
     emit,
     note,
-    sportello_argv,
 )
 
 CHANNELS = 2
@@ -99,18 +93,7 @@ def run_deliver(opts: Options) -> None:
         write_yaml(config, config_path)
         records = Records(paths)
         times: list[float] = []
-        with PtySession(
-            sportello_argv(config_path),
-            cols=COLS,
-            rows=ROWS,
-            env=_isolated_env(folder),
-            cwd=REPO_ROOT,
-            quit_key=QUIT_KEY,
-        ) as s:
-            try:
-                s.wait_for(lambda text: dashboard_ready(text, config), 60)
-            except PtyError as exc:
-                raise _fail("sportello (demo channels, undo window 0s)", exc) from exc
+        with dashboard_session(config, config_path, folder, "demo channels, undo 0s") as s:
             _quiesce(s, quiet_s=1.0)
             for n in range(rounds):
                 s.press("r", until=lambda text: COMPOSER in text, timeout=10)

@@ -11,13 +11,14 @@ the keys the scale benchmark presses.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -477,6 +478,27 @@ def _scale_keys(s: PtySession, ready: ScreenPredicate, opts: Options) -> None:
     emit("scale_rss_mib", s.rss_peak_mib())
 
 
+@contextlib.contextmanager
+def dashboard_session(
+    config: Mapping[str, Any], config_path: Path, folder: Path, what: str
+) -> Iterator[PtySession]:
+    """sportello on ``config_path`` in a pty at 80x24, its files kept in ``folder``,
+    once its dashboard shows every channel of ``config``."""
+    with PtySession(
+        sportello_argv(config_path),
+        cols=COLS,
+        rows=ROWS,
+        env=_isolated_env(folder),
+        cwd=REPO_ROOT,
+        quit_key=QUIT_KEY,
+    ) as s:
+        try:
+            s.wait_for(lambda text: dashboard_ready(text, config), 60)
+        except PtyError as exc:
+            raise _fail(f"sportello ({what})", exc) from exc
+        yield s
+
+
 def run_idle(opts: Options) -> None:
     """20 demo channels, nothing changing: CPU and bytes written per second."""
     _require_sportello()
@@ -489,18 +511,7 @@ def run_idle(opts: Options) -> None:
         config = demo_config(template, folder / "store.db", IDLE_CHANNELS, rate=0)
         config_path = folder / "config.yaml"
         write_yaml(config, config_path)
-        with PtySession(
-            sportello_argv(config_path),
-            cols=COLS,
-            rows=ROWS,
-            env=_isolated_env(folder),
-            cwd=REPO_ROOT,
-            quit_key=QUIT_KEY,
-        ) as s:
-            try:
-                s.wait_for(lambda text: dashboard_ready(text, config), 60)
-            except PtyError as exc:
-                raise _fail("sportello (20 idle demo channels)", exc) from exc
+        with dashboard_session(config, config_path, folder, "20 idle demo channels") as s:
             # The first poll of a new store follows the first frame: let it end
             # (quiet and under 5% CPU), then start counting 2 s later.
             if not _quiesce(s, quiet_s=1.0):
