@@ -52,6 +52,7 @@ import contextlib
 import itertools
 import os
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -864,7 +865,16 @@ def _create_private(path: Path) -> None:
 
 
 async def _connect(uri: str) -> aiosqlite.Connection:
-    return await aiosqlite.connect(uri, uri=True, isolation_level=None)
+    conn = aiosqlite.connect(uri, uri=True, isolation_level=None)
+    try:
+        return await conn
+    except Exception:
+        # On a failed connect aiosqlite stops its worker thread without waiting
+        # for it: wait here, or the thread reports its end into a closed loop.
+        thread = getattr(conn, "_thread", None)
+        if isinstance(thread, threading.Thread) and thread.is_alive():
+            await asyncio.to_thread(thread.join, 1.0)
+        raise
 
 
 async def _configure(conn: aiosqlite.Connection, busy_timeout: float) -> None:
