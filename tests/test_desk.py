@@ -169,3 +169,19 @@ def test_snooze_choices_follow_the_channel_hours(tmp_path: Path) -> None:
     opening = [c for c in day if c.label.startswith("next opening")]
     assert opening and opening[0].until > NOON + 3600
     assert [c.label for c in day][-2].startswith("tomorrow morning")
+
+
+def test_the_key_bar_asks_without_loading_adapters(tmp_path: Path) -> None:
+    loads: list[str] = []
+
+    def capabilities(channel: Channel) -> Capabilities | None:
+        loads.append(channel.id)
+        return Capabilities(reply=True)
+
+    config = demo_config(tmp_path / "store.db")
+    desk = Desk(config, lambda: None, clock=lambda: NOON, capabilities=capabilities)
+    assert desk.refusal(Kind.CLOSE, "email", load=False) is None  # not known yet: not dimmed
+    assert loads == []  # and nothing was imported for it
+    desk.load_capabilities()
+    assert sorted(loads) == sorted(c.id for c in config.channels)
+    assert "cannot close" in (desk.refusal(Kind.CLOSE, "email", load=False) or "")

@@ -105,7 +105,12 @@ class Desk:
 
     # -- what may be done -------------------------------------------------------
 
-    def capabilities(self, channel_id: str) -> Capabilities | None:
+    def capabilities(self, channel_id: str, *, load: bool = True) -> Capabilities | None:
+        """The channel's adapter's capabilities (None: it cannot be loaded). With
+        ``load=False``, None until they have been loaded once (loading imports the
+        adapter: ~0.2 s that the first frame must not wait for)."""
+        if channel_id not in self._capabilities and not load:
+            return None
         if channel_id not in self._capabilities:
             try:
                 channel = self.config.channel(channel_id)
@@ -115,8 +120,16 @@ class Desk:
                 self._capabilities[channel_id] = self._capable(channel)
         return self._capabilities[channel_id]
 
-    def refusal(self, kind: Kind, channel_id: str | None) -> str | None:
-        """Why ``kind`` cannot be done on the channel now; None when it can."""
+    def load_capabilities(self) -> None:
+        """Load every channel's adapter declaration now (call it in a thread)."""
+        for channel in self.config.channels:
+            self.capabilities(channel.id)
+
+    def refusal(self, kind: Kind, channel_id: str | None, *, load: bool = True) -> str | None:
+        """Why ``kind`` cannot be done on the channel now; None when it can.
+
+        ``load=False`` (the key bar, drawn on every frame): a channel whose adapter
+        is not loaded yet is taken as able; the action itself checks again."""
         if self.read_only:
             return READ_ONLY
         if channel_id is None:
@@ -125,6 +138,8 @@ class Desk:
             label = self.config.channel(channel_id).label
         except KeyError:
             return "this channel is no longer in config.yaml"
+        if not load and channel_id not in self._capabilities:
+            return None
         caps = self.capabilities(channel_id)
         if caps is None:
             return f"{label}: its adapter could not be loaded"

@@ -408,12 +408,12 @@ class ConversationScreen(TriageActions, Screen[None]):
         reading_only = not hasattr(self, "desk") or self.item is None
         return not (action in _TRIAGE and reading_only)
 
-    def refusal(self, action: str) -> str | None:
+    def refusal(self, action: str, *, load: bool = False) -> str | None:
         if not hasattr(self, "desk"):
             return "not available here"
         if self.item is not None and not self.conversation.waiting and action != "undo":
             return "no longer waiting: answered, closed or snoozed"
-        return super().refusal(action)
+        return super().refusal(action, load=load)
 
     # -- actions ----------------------------------------------------------------
 

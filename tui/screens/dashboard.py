@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -124,6 +125,9 @@ class DashboardScreen(TriageActions, Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        # What each channel's adapter can do, for the key bar: loaded off the event
+        # loop once the first frame is out (importing the adapters takes ~0.2 s).
+        self.set_timer(1.0, self._load_capabilities)
         if self.desk.read_only:  # a glance says that nothing can be done from here
             self.query_one("#top", TopBar).context = "read-only"
         self.query_one("#filter", QueueFilter).display = False
@@ -525,6 +529,13 @@ class DashboardScreen(TriageActions, Screen[None]):
         )
 
     # -- triage (tui.screens.triage) -------------------------------------------
+
+    def _load_capabilities(self) -> None:
+        self.run_worker(self._capabilities_loaded(), group="capabilities", exit_on_error=False)
+
+    async def _capabilities_loaded(self) -> None:
+        await asyncio.to_thread(self.desk.load_capabilities)
+        self.refresh_bindings()  # the key bar dims what a channel cannot do
 
     def triage_item(self) -> QueueItem | None:
         row = self.query_one("#queue", QueueTable).selected_row

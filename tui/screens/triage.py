@@ -70,19 +70,21 @@ class TriageActions:
 
     # -- what may be done ---------------------------------------------------------------
 
-    def refusal(self, action: str) -> str | None:
-        """Why the key bar's ``action`` cannot be done now (None: it can)."""
+    def refusal(self, action: str, *, load: bool = False) -> str | None:
+        """Why the key bar's ``action`` cannot be done now (None: it can). The key
+        bar asks without loading adapters; a key pressed asks with (``load``)."""
         if action == "undo":
             return "read-only: nothing to undo" if self.desk.read_only else None
         kind = KIND_OF_ACTION.get(action)
         if kind is None:
             return None
         item = self.triage_item()
-        return self.desk.refusal(kind, item.channel_id if item is not None else None)
+        channel_id = item.channel_id if item is not None else None
+        return self.desk.refusal(kind, channel_id, load=load)
 
     def _refused(self, action: str) -> QueueItem | None:
         """The item to act on, or None after saying why not."""
-        reason = self.refusal(action)
+        reason = self.refusal(action, load=True)
         item = self.triage_item()
         if reason is None and item is None:
             reason = "no conversation selected"
