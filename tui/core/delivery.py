@@ -47,7 +47,7 @@ from tui.core.waits import event_or_timeout
 
 log = logging.getLogger(__name__)
 
-CHECK_S = 0.25  # how often the outbox revision is read for work made elsewhere
+CHECK_S = 0.5  # how often the outbox revision is read for work made elsewhere (< 1 s)
 SEND_TIMEOUT_S = 30.0
 ERROR_LIMIT = 300
 
