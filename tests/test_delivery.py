@@ -706,3 +706,28 @@ async def test_a_retry_from_another_process_resumes_a_paused_channel(shop: Shop)
             await viewer.retry(a.key)
         await in_state(shop, a, State.SENT, within=5.0)
     assert email.keys() == [a.key, a.key]
+
+
+async def test_a_good_poll_while_the_channel_reads_its_outbox_is_not_missed(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = shop.channels["email"]
+    email.script = [Step(raises=RateLimited("slow down", retry_after=600))]
+    a = await shop.reply(text="prima")
+    deliverer = shop.deliverer()
+    async with running(deliverer):
+        await in_state(shop, a, State.FAILED)
+        real = shop.store.actions
+        polled = False
+
+        async def read(**kwargs: Any) -> list[Action]:
+            nonlocal polled
+            found = await real(**kwargs)
+            if kwargs.get("channel_id") == "email" and not polled:
+                polled = True
+                deliverer.channel_up("email")  # the poll answers in the middle of the read
+            return found
+
+        monkeypatch.setattr(shop.store, "actions", read)
+        deliverer.wake()
+        await in_state(shop, a, State.SENT, within=5.0)

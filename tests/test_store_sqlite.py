@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -833,3 +834,42 @@ async def test_a_delivery_that_fails_midway_writes_nothing(tmp_path: Path) -> No
         assert await store.action(action.key) == sending
         assert [q.conversation_id for q in await store.waiting()] == [item.conversation_id]
         assert await store.first_responses(since=T0) == []
+
+
+async def test_a_durable_transition_waits_for_the_disk_and_only_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox's claim before a send is committed with synchronous = FULL (it must
+    survive a power cut); every other commit stays NORMAL."""
+    from tui.core import outbox
+
+    async with await Store.open(tmp_path / "store.db") as store:
+        await store.sync_channels([channel("email")], {})
+        action = outbox.make(
+            outbox.Kind.CLOSE,
+            channel_id="email",
+            conversation_id=1,
+            external_id="c1",
+            payload={},
+            made_by="anna@shop",
+            now=T0,
+            undo_window_s=0,
+        )
+        await store.enqueue(action)
+        seen: list[int] = []
+        writer = store._writer
+        assert writer is not None
+        real: Any = writer.execute
+
+        async def spy(sql: str, *args: object) -> object:
+            if sql == "COMMIT":
+                rows = list(await (await real("PRAGMA synchronous")).fetchall())
+                seen.append(int(rows[0][0]))
+            return await real(sql, *args)
+
+        monkeypatch.setattr(writer, "execute", spy)
+        claimed = outbox.claim(action, T0, "me")
+        assert await store.transition(claimed, outbox.State.PENDING, durable=True)
+        await store.record_poll(PollOutcome("email", T0, T0, True, None, 0), Health.OK)
+        monkeypatch.undo()
+    assert seen == [2, 1]  # FULL for the claim, NORMAL again after it

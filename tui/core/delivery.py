@@ -107,9 +107,14 @@ class Deliverer:
             self.channel_up(retried)
 
     def channel_up(self, channel_id: str) -> None:
-        """The channel answered a poll: resume its deliveries now."""
+        """The channel answered a poll: resume its deliveries now, and try its
+        retryable failures at once.
+
+        Whether or not the lane looks paused at this instant: it clears its pause
+        while it reads the outbox, and a poll answered during that read must not
+        be missed (the channel would wait out the failure's whole retry time)."""
         lane = self._lanes.get(channel_id)
-        if lane is not None and lane.blocked_until:
+        if lane is not None:
             lane.blocked_until = 0.0
             lane.resumed = True
             lane.wake.set()
@@ -208,7 +213,9 @@ class Deliverer:
             claimed = outbox.claim(action, now, self.owner)
         except outbox.Refused:
             return None
-        if not await self._save(claimed, action.state):
+        # On disk before the channel is called, power cut included: a claim lost
+        # after the channel accepted would leave the action pending, to be sent again.
+        if not await self._save(claimed, action.state, durable=True):
             return None
         link = self.channels.get(action.channel_id)
         adapter = link.adapter() if link is not None else None
@@ -366,9 +373,9 @@ class Deliverer:
             return new
         return None
 
-    async def _save(self, new: Action, expected: State) -> bool:
+    async def _save(self, new: Action, expected: State, *, durable: bool = False) -> bool:
         try:
-            return await self.store.transition(new, expected)
+            return await self.store.transition(new, expected, durable=durable)
         except StoreError as exc:
             log.error("could not save an action: %s", exc)
             return False

@@ -625,12 +625,24 @@ class Store(CollectorRecords, OutboxRecords):
     # ------------------------------------------------------------------ internals
 
     @contextlib.asynccontextmanager
-    async def _transaction(self, what: str) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction, begun IMMEDIATE, committed at the end of the block."""
+    async def _transaction(
+        self, what: str, *, durable: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction, begun IMMEDIATE, committed at the end of the block.
+
+        ``durable``: the commit waits for the disk (``synchronous = FULL`` for this
+        transaction alone), so that it survives a power cut too — the outbox's
+        claim of an action before it is handed to the channel.
+        """
         async with self._lock:
             conn = self._writer
             if conn is None:
                 raise StoreError(f"the store at {self.path} is closed ({what})")
+            if durable:
+                try:
+                    await conn.execute("PRAGMA synchronous = FULL")
+                except sqlite3.Error as exc:
+                    raise self._failure(what, exc) from exc
             # A statement runs on the connection's thread whether or not the task
             # awaiting it is cancelled: a cancelled BEGIN may still have begun, a
             # cancelled COMMIT may still commit. So every way out of here ends with
@@ -647,6 +659,10 @@ class Store(CollectorRecords, OutboxRecords):
                 if isinstance(exc, sqlite3.Error):
                     raise self._failure(what, exc) from exc
                 raise
+            finally:
+                if durable:  # back to commits that do not wait for the disk
+                    with contextlib.suppress(Exception):
+                        await conn.execute("PRAGMA synchronous = NORMAL")
             self._commits += 1
             self._since_checkpoint += 1
             if self._since_checkpoint >= CHECKPOINT_EVERY and self._checkpoint_task is None:

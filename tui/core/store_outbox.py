@@ -43,7 +43,9 @@ class OutboxRecords:
     """Methods of :class:`~tui.core.store.Store`; see the module docstring."""
 
     # Provided by Store.
-    def _transaction(self, what: str) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+    def _transaction(
+        self, what: str, *, durable: bool = False
+    ) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         raise NotImplementedError
 
     async def _read(self, what: str, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
@@ -114,9 +116,13 @@ class OutboxRecords:
             rows = (await self._read("reading the outbox", sql, [*params, int(limit)]))[::-1]
         return [_action(row) for row in rows]
 
-    async def transition(self, new: Action, expected: State) -> bool:
-        """Write ``new`` if the stored action is still ``expected``; True if written."""
-        async with self._transaction("saving an action") as conn:
+    async def transition(self, new: Action, expected: State, *, durable: bool = False) -> bool:
+        """Write ``new`` if the stored action is still ``expected``; True if written.
+
+        ``durable``: on disk before this returns, even through a power cut (the
+        claim before a send: a claim lost after the channel accepted would make
+        the action pending again, and sent twice)."""
+        async with self._transaction("saving an action", durable=durable) as conn:
             done = await _compare_and_set(conn, new, expected)
             if done:
                 await _bump_for(conn, new)
