@@ -29,7 +29,7 @@ from tui.core.queue_view import QueueRow, QueueView, build_board_rows
 from tui.core.records import MessageRecord, QueueItem
 from tui.core.settings import Config
 from tui.messages import BoardUpdated, LiveStopped
-from tui.screens.triage import TriageActions, customer_words
+from tui.screens.triage import KIND_OF_ACTION, TriageActions, customer_words
 from tui.widgets.channel_table import ChannelTable
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.preview import ConversationHeader, Preview
@@ -106,6 +106,7 @@ class DashboardScreen(TriageActions, Screen[None]):
         self._ticker: Timer | None = None  # while an action counts down
         # Actions made here that the next board has not brought yet: shown at once.
         self._just_made: dict[int, Action] = {}
+        self._dimmed: tuple[bool, ...] | None = None  # what the key bar dims now
 
     # -- layout -------------------------------------------------------------
 
@@ -277,7 +278,7 @@ class DashboardScreen(TriageActions, Screen[None]):
 
     @on(QueueTable.Highlighted)
     def _highlighted(self, message: QueueTable.Highlighted) -> None:
-        self.refresh_bindings()  # what the key bar dims depends on the channel
+        self._refresh_key_bar()
         if self._channel_shown is None:
             self._show_row(message.row)
 
@@ -530,12 +531,20 @@ class DashboardScreen(TriageActions, Screen[None]):
 
     # -- triage (tui.screens.triage) -------------------------------------------
 
+    def _refresh_key_bar(self) -> None:
+        """What the key bar dims depends on the selected channel: redraw it when that
+        changes, not on every move of the cursor (each redraw is a frame more)."""
+        dimmed = tuple(self.refusal(action) is not None for action in KIND_OF_ACTION)
+        if dimmed != self._dimmed:
+            self._dimmed = dimmed
+            self.refresh_bindings()
+
     def _load_capabilities(self) -> None:
         self.run_worker(self._capabilities_loaded(), group="capabilities", exit_on_error=False)
 
     async def _capabilities_loaded(self) -> None:
         await asyncio.to_thread(self.desk.load_capabilities)
-        self.refresh_bindings()  # the key bar dims what a channel cannot do
+        self._refresh_key_bar()  # the key bar dims what a channel cannot do
 
     def triage_item(self) -> QueueItem | None:
         row = self.query_one("#queue", QueueTable).selected_row
