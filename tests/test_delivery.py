@@ -731,3 +731,33 @@ async def test_a_good_poll_while_the_channel_reads_its_outbox_is_not_missed(
         monkeypatch.setattr(shop.store, "actions", read)
         deliverer.wake()
         await in_state(shop, a, State.SENT, within=5.0)
+
+
+class SwallowingChannel(FakeChannel):
+    """A plug-in that catches the cancellation of its act() and carries on."""
+
+    async def act(self, request: ActionRequest) -> ActionResult:
+        self.calls.append((time.time(), request))
+        self.acting.set()
+        with contextlib.suppress(asyncio.CancelledError):  # a bug of the plug-in
+            await asyncio.sleep(3600)
+        return self._accept(request)
+
+
+async def test_an_adapter_that_swallows_the_cancellation_does_not_keep_delivery_running(
+    tmp_path: Path,
+) -> None:
+    channels: dict[str, FakeChannel] = {"email": SwallowingChannel("email")}
+    shop = await open_shop(tmp_path, channels)
+    try:
+        a = await shop.reply(text="prima")
+        await shop.reply(text="seconda")
+        task = asyncio.create_task(shop.deliverer(timeout_s=3600).run())
+        await asyncio.wait_for(channels["email"].acting.wait(), 5)
+        task.cancel()
+        await asyncio.wait({task}, timeout=3)
+        assert task.done(), "delivery kept running after its cancellation was swallowed"
+        assert task.cancelled()
+        assert channels["email"].keys() == [a.key]  # and went on to nothing else
+    finally:
+        await shop.store.close()

@@ -163,6 +163,7 @@ class Deliverer:
         while True:
             lane.wake.clear()
             delay = await self._deliver_due(channel_id, lane)
+            _stop_if_cancelled()
             await event_or_timeout(lane.wake, delay)
 
     async def _deliver_due(self, channel_id: str, lane: _Lane) -> float:
@@ -199,6 +200,7 @@ class Deliverer:
                     next_at = min(next_at, action.due_at)
                 continue
             done = await self.deliver(action, lane)
+            _stop_if_cancelled()
             if done is not None and done.state is State.PENDING:
                 return 0.0  # to be sent again (the channel never got it): first, in order
         return max(0.0, min(next_at - self.clock(), 3600.0))
@@ -390,6 +392,14 @@ class Deliverer:
             if person.user and person.user == user:
                 return person.name
         return None
+
+
+def _stop_if_cancelled() -> None:
+    """Raise the cancellation an adapter caught and dropped during act(): one
+    misbehaving plug-in must not keep the program from stopping."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _request(action: Action) -> ActionRequest:
