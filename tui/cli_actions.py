@@ -37,14 +37,13 @@ from tui.core import outbox, triage_report
 from tui.core.board_read import read_board
 from tui.core.desk import Desk, DeskError
 from tui.core.ingest import TEXT_MAX
-from tui.core.leader import CollectorLock
 from tui.core.outbox import Action, Kind, State
 from tui.core.records import QueueItem
 from tui.core.report import poll_ages
 from tui.core.settings import Config
 from tui.core.snooze_until import FORMS, parse_until
 from tui.core.store import Store
-from tui.core.store_contract import StoreBackend
+from tui.core.store_contract import StoreBackend, StoreError
 
 __all__ = ["COMMANDS", "EXIT_OK", "EXIT_REFUSED", "add_commands", "clock", "run"]
 
@@ -146,17 +145,16 @@ def _wants_json(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "json", False) or getattr(args, "json_list", False))
 
 
-def someone_collects(config: Config) -> bool:
+def someone_collects(store: StoreBackend) -> bool:
     """Whether a collector (a dashboard, ``sportello collect``) holds the store's lead.
 
-    Only looks: the lock is let go at once when nobody holds it.
+    Only looks: the lead is let go at once when nobody held it.
     """
-    lock = CollectorLock(config.store_path)
     try:
-        if lock.try_acquire():
-            lock.release()
+        if store.try_lead():
+            store.release_lead()
             return False
-    except OSError:
+    except StoreError:
         return True  # cannot tell: say nothing
     return True
 
@@ -177,9 +175,10 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
         board = await read_board(store, config, now)
         since = {item.conversation_id: item.waiting_since for item in board.queue}
         actions = await _actions_since(store, since)
+        collecting = someone_collects(store)
     lines = triage_report.queue_lines(board, triage_report.latest_actions(actions, since))
     reveal = args.reveal or not config.dashboard.mask_personal_data
-    if not someone_collects(config):
+    if not collecting:
         _err(f"nobody polls the channels right now; showing what is stored, {poll_ages(board)}")
     if _wants_json(args):
         print(triage_report.queue_json(lines, now, tz, reveal))
@@ -254,11 +253,12 @@ async def _act(
         if reason is not None:
             raise Refusal(reason)
         action = await make(desk, store, item)
+        collecting = someone_collects(store)
     print(action.key)
     _err(_committed(action, config))
     if after is not None:
         after(action)
-    if not someone_collects(config):
+    if not collecting:
         _err(NOBODY_SENDS)
     return EXIT_OK
 
@@ -394,10 +394,11 @@ async def _outbox_step(args: argparse.Namespace, config: Config, step: str) -> i
         desk = _desk(config, store)
         _writable(desk, Kind.REPLY)
         action = await (desk.retry(args.key) if step == "retry" else desk.discard(args.key))
+        collecting = someone_collects(store)
     print(action.key)
     if step == "retry":
         _err(f"{triage_report.words(action, clock(), config.business.timezone)} again")
-        if not someone_collects(config):
+        if not collecting:
             _err(NOBODY_SENDS)
     elif action.kind is Kind.REPLY:
         _err("discarded: this reply will not be sent")

@@ -38,7 +38,7 @@ from tui.core.settings import Channel, Config
 from tui.core.state_check import check_state
 from tui.core.store import Store, StoreError
 from tui.core.store_outbox import ACTIONS_KEPT_S
-from tui.core.waits import event_or_timeout
+from tui.core.waits import event_or_timeout, stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -377,7 +377,7 @@ class Collector:
         while True:
             await self._resume.wait()
             retry_after = await self.poll_channel(run)
-            _stop_if_cancelled()
+            stop_if_cancelled()
             if run.failures:
                 delay = backoff_delay(run.failures, interval, retry_after, self._rng)
             else:
@@ -427,17 +427,6 @@ def _adapter_of(run: ChannelRun) -> Adapter | None:
 
 def _redact_for(run: ChannelRun, message: str) -> str:
     return redact(message, run.secrets)
-
-
-def _stop_if_cancelled() -> None:
-    """Raise the cancellation a plug-in caught and dropped during a fetch.
-
-    The request is still counted on the task (``cancelling()``); honouring it here
-    keeps one misbehaving adapter from keeping the collector running after a stop.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def _seconds(delta: timedelta) -> str:

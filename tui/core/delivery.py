@@ -41,9 +41,9 @@ from adapters.models import Author as MessageAuthor
 from tui.core import outbox
 from tui.core.inert import inert
 from tui.core.outbox import Action, Kind, State
-from tui.core.settings import Person
+from tui.core.settings import Person, team_name
 from tui.core.store_contract import Delivery, StoreBackend, StoreError
-from tui.core.waits import event_or_timeout
+from tui.core.waits import event_or_timeout, stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class Deliverer:
         while True:
             lane.wake.clear()
             delay = await self._deliver_due(channel_id, lane)
-            _stop_if_cancelled()
+            stop_if_cancelled()
             await event_or_timeout(lane.wake, delay)
 
     async def _deliver_due(self, channel_id: str, lane: _Lane) -> float:
@@ -200,7 +200,7 @@ class Deliverer:
                     next_at = min(next_at, action.due_at)
                 continue
             done = await self.deliver(action, lane)
-            _stop_if_cancelled()
+            stop_if_cancelled()
             if done is not None and done.state is State.PENDING:
                 return 0.0  # to be sent again (the channel never got it): first, in order
         return max(0.0, min(next_at - self.clock(), 3600.0))
@@ -257,7 +257,9 @@ class Deliverer:
     async def _mark_sent(self, claimed: Action, result: ActionResult) -> Action | None:
         at = _timestamp(result.done_at, self.clock())
         sent = outbox.delivered(claimed, at, result.external_id)
-        delivery = Delivery(at=at, message_id=result.external_id, author_name=self._name(claimed))
+        delivery = Delivery(
+            at=at, message_id=result.external_id, author_name=team_name(claimed.made_by, self.team)
+        )
         try:
             done = await self.store.deliver(sent, delivery)
         except StoreError as exc:
@@ -385,21 +387,6 @@ class Deliverer:
     def _changed(self, channel_id: str) -> None:
         if self._on_change is not None:
             self._on_change(channel_id)
-
-    def _name(self, action: Action) -> str | None:
-        user = action.made_by.partition("@")[0]
-        for person in self.team:
-            if person.user and person.user == user:
-                return person.name
-        return None
-
-
-def _stop_if_cancelled() -> None:
-    """Raise the cancellation an adapter caught and dropped during act(): one
-    misbehaving plug-in must not keep the program from stopping."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def _request(action: Action) -> ActionRequest:

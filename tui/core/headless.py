@@ -12,10 +12,9 @@ from adapters import utc_now
 from tui.core.board import Board
 from tui.core.board_read import read_board
 from tui.core.collector import Collector
-from tui.core.leader import CollectorLock
 from tui.core.polling_status import this_process
 from tui.core.settings import Config
-from tui.core.store import Store, StoreError
+from tui.core.store import Store
 from tui.core.waits import event_or_timeout
 
 log = logging.getLogger(__name__)
@@ -34,14 +33,6 @@ class OnceResult:
     asked: bool | None = None
 
 
-def _take(lock: CollectorLock, store_path: object) -> bool:
-    """Try the collector lock; a folder that cannot hold it is a store problem."""
-    try:
-        return lock.try_acquire()
-    except OSError as exc:
-        raise StoreError(f"cannot use the store at {store_path}: {exc.strerror or exc}") from exc
-
-
 async def once(config: Config, *, fresh: bool = False) -> OnceResult:
     """Poll every channel once, store the results, and read the board back.
 
@@ -52,23 +43,22 @@ async def once(config: Config, *, fresh: bool = False) -> OnceResult:
     timeouts).
     """
     log.info("store: %s", config.store_path)
-    lock = CollectorLock(config.store_path)
-    if not _take(lock, config.store_path):
-        if not fresh:
-            return OnceResult(await read_stored(config), polled=False)
-        asked = await ask_for_a_poll(config)
-        return OnceResult(await read_stored(config), polled=False, asked=asked)
-    try:
-        async with await Store.open(config.store_path) as store:
-            collector = Collector(config, store)
+    async with await Store.open(config.store_path) as store:
+        if store.try_lead():
             try:
-                await collector.poll_once()
+                collector = Collector(config, store)
+                try:
+                    await collector.poll_once()
+                finally:
+                    await collector.aclose()
+                board = await read_board(store, config, utc_now().timestamp())
             finally:
-                await collector.aclose()
-            board = await read_board(store, config, utc_now().timestamp())
-    finally:
-        lock.release()
-    return OnceResult(board, polled=True)
+                store.release_lead()
+            return OnceResult(board, polled=True)
+    if not fresh:
+        return OnceResult(await read_stored(config), polled=False)
+    asked = await ask_for_a_poll(config)
+    return OnceResult(await read_stored(config), polled=False, asked=asked)
 
 
 FRESH_SLACK_S = 5.0  # beyond the longest channel timeout, for the collector to notice

@@ -122,11 +122,6 @@ class Action:
     def text(self) -> str:
         return self.payload.get("text", "")
 
-    @property
-    def held(self) -> bool:
-        """In its undo window (or waiting for a retry): not handed to the channel yet."""
-        return self.state in (State.PENDING, State.FAILED)
-
     def snooze_until(self) -> float | None:
         """A snooze's end; ``inf`` for "until the customer writes again"."""
         raw = self.payload.get("until")

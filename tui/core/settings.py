@@ -7,6 +7,7 @@ resolved secret lives only in the adapter that needs it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -90,6 +91,15 @@ class Person:
 
     name: str  # as the channel knows them, and as the screen shows them
     user: str | None = None  # their login on this server, when they have one
+
+
+def team_name(made_by: str, team: Sequence[Person]) -> str | None:
+    """The team's name for whoever made an action (``anna@shop`` → ``Anna``), by login."""
+    user = made_by.partition("@")[0]
+    for person in team:
+        if person.user is not None and person.user == user:
+            return person.name
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,7 +124,6 @@ class Store(CollectorRecords, OutboxRecords):
         self._writer: aiosqlite.Connection | None = writer
         self._reader: aiosqlite.Connection | None = reader
         self._lock = asyncio.Lock()
-        self._commits = 0
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
         self._since_checkpoint = 0
@@ -653,7 +652,6 @@ class Store(CollectorRecords, OutboxRecords):
                 yield conn
                 await conn.execute("COMMIT")
             except BaseException as exc:
-                self._commits += 1  # the COMMIT may have gone through: re-read
                 with contextlib.suppress(Exception):
                     await conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
@@ -663,7 +661,6 @@ class Store(CollectorRecords, OutboxRecords):
                 if durable:  # back to commits that do not wait for the disk
                     with contextlib.suppress(Exception):
                         await conn.execute("PRAGMA synchronous = NORMAL")
-            self._commits += 1
             self._since_checkpoint += 1
             if self._since_checkpoint >= CHECKPOINT_EVERY and self._checkpoint_task is None:
                 self._since_checkpoint = 0

@@ -20,7 +20,7 @@ none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, Self
@@ -152,7 +152,3 @@ class StoreBackend(Protocol):
     ) -> int: ...
     async def requests_after(self, request_id: int) -> list[Request]: ...
     async def last_request_id(self) -> int: ...
-
-
-def require_states(states: Iterable[State] | None) -> Sequence[str] | None:
-    return None if states is None else [str(State(s)) for s in states]

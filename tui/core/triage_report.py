@@ -24,7 +24,7 @@ from tui.core.masking import UNKNOWN
 from tui.core.outbox import Action
 from tui.core.queue_view import NO_SUBJECT, QueueRow, SortOrder, build_board_rows
 from tui.core.report import gap_text
-from tui.core.settings import Person
+from tui.core.settings import Person, team_name
 
 __all__ = [
     "OUTBOX_COLUMNS",
@@ -92,15 +92,6 @@ def words(action: Action, now: float, tz: ZoneInfo) -> str:
 
 def short_key(key: str) -> str:
     return key[:SHORT_KEY]
-
-
-def team_name(made_by: str, team: Sequence[Person]) -> str | None:
-    """The team's name for whoever made an action (``anna@shop`` → ``Anna``)."""
-    user = made_by.partition("@")[0]
-    for person in team:
-        if person.user is not None and person.user == user:
-            return person.name
-    return None
 
 
 # ---------------------------------------------------------------------- the queue

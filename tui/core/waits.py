@@ -17,3 +17,15 @@ async def event_or_timeout(event: asyncio.Event, seconds: float) -> bool:
         async with asyncio.timeout(seconds):
             await event.wait()
     return event.is_set()
+
+
+def stop_if_cancelled() -> None:
+    """Raise the cancellation a plug-in caught and dropped (in a fetch, an action).
+
+    The request is still counted on the task (``cancelling()``); honouring it after
+    the plug-in's call keeps one misbehaving adapter from keeping the program
+    running after a stop.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
