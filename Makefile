@@ -11,8 +11,8 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# compat: a plain path in a .pth, not an import hook consulted on every import
-	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	# lenient: two package roots (tui/, adapters/); the import hook is asked only for names the ordinary path search misses
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=lenient
 	touch $(STAMP)
 
 # Bytecode for the project's own modules, as pip writes it for installed packages:

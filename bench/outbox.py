@@ -116,9 +116,9 @@ def _stop(process: subprocess.Popen[str]) -> str:
 
 
 async def _deliver(config_path: Path) -> None:
-    from tui.core.collector import Collector
-    from tui.core.config import load_config
-    from tui.core.store import Store
+    from sportello.core.collector import Collector
+    from sportello.core.config import load_config
+    from sportello.core.store import Store
 
     config = load_config(config_path)
     stop = asyncio.Event()
@@ -150,9 +150,9 @@ async def _deliver(config_path: Path) -> None:
 async def _enqueue(
     config_path: Path, who: str, count: int, start_at: float, every_s: float
 ) -> dict[str, Any]:
-    from tui.core.config import load_config
-    from tui.core.desk import Desk, DeskError
-    from tui.core.store import Store, StoreError
+    from sportello.core.config import load_config
+    from sportello.core.desk import Desk, DeskError
+    from sportello.core.store import Store, StoreError
 
     config = load_config(config_path)
     latencies: list[float] = []
@@ -179,9 +179,9 @@ async def _enqueue(
 
 
 async def _poll_once(config_path: Path) -> None:
-    from tui.core.collector import Collector
-    from tui.core.config import load_config
-    from tui.core.store import Store
+    from sportello.core.collector import Collector
+    from sportello.core.config import load_config
+    from sportello.core.store import Store
 
     config = load_config(config_path)
     async with await Store.open(config.store_path) as store:
@@ -194,9 +194,9 @@ async def _poll_once(config_path: Path) -> None:
 
 
 async def _fill_backlog(config_path: Path, count: int) -> list[str]:
-    from tui.core.config import load_config
-    from tui.core.desk import Desk
-    from tui.core.store import Store
+    from sportello.core.config import load_config
+    from sportello.core.desk import Desk
+    from sportello.core.store import Store
 
     config = load_config(config_path)
     async with await Store.open(config.store_path) as store:
@@ -211,7 +211,7 @@ async def _fill_backlog(config_path: Path, count: int) -> list[str]:
 
 def _backlog_once(folder: Path) -> tuple[float, float, int]:
     """(seconds to deliver all, seconds until the first, duplicates or missing)."""
-    from adapters.demo_record import deliveries_by_key
+    from sportello_demo.record import deliveries_by_key
 
     config_path = folder / "config.yaml"
     write_yaml(outbox_config(folder, 1), config_path)
@@ -251,7 +251,7 @@ def _backlog_once(folder: Path) -> tuple[float, float, int]:
 def _sent_db(config_path: Path) -> tuple[int, float | None]:
     import sqlite3
 
-    from tui.core.config import load_config
+    from sportello.core.config import load_config
 
     path = load_config(config_path).store_path
     with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as conn:

@@ -32,9 +32,9 @@ from bench.configs import (
 
 async def seed(config_path: Path) -> int:
     """Poll every channel of the config at ``config_path`` once, as the collector does."""
-    from tui.core.collector import Collector
-    from tui.core.config import load_config
-    from tui.core.store import Store
+    from sportello.core.collector import Collector
+    from sportello.core.config import load_config
+    from sportello.core.store import Store
 
     config = load_config(config_path)
     async with await Store.open(config.store_path) as store:

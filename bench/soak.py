@@ -40,8 +40,8 @@ def _rss_mib() -> float:
 
 
 async def _soak(config_path: Path, seconds: float) -> dict[str, Any]:
-    from tui.app import SportelloApp
-    from tui.core.config import load_config
+    from sportello.app import SportelloApp
+    from sportello.core.config import load_config
 
     config = load_config(config_path)
     start_real = time.monotonic()

@@ -65,7 +65,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _unicode_glyphs() -> Iterator[None]:
     """Tests see the Unicode glyphs whatever the locale CI runs them in; the tests of
     the ASCII fallback choose it themselves."""
-    from tui.core.glyphs import UNICODE, set_glyphs
+    from sportello.core.glyphs import UNICODE, set_glyphs
 
     set_glyphs(UNICODE)
     yield

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from textual.pilot import Pilot
 
-from tui.app import SportelloApp
-from tui.core.config import load_config
-from tui.core.settings import Config
-from tui.screens.dashboard import DashboardScreen
+from sportello.app import SportelloApp
+from sportello.core.config import load_config
+from sportello.core.settings import Config
+from sportello.screens.dashboard import DashboardScreen
 
 ROOT = Path(__file__).resolve().parent.parent
 # A Tuesday at 11:00 in Rome: the shop is open and busy.

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from adapters import (
+from sportello.core.settings import Business, Channel, Config, OpenHours
+from sportello_sdk import (
     Adapter,
     AuthenticationFailed,
     ChannelState,
@@ -18,7 +19,6 @@ from adapters import (
     Option,
     RateLimited,
 )
-from tui.core.settings import Business, Channel, Config, OpenHours
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -20,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from adapters.models import Author, ChannelState, Conversation, Customer, Message
-from tui.core.records import Health, PollOutcome
-from tui.core.settings import Channel
-from tui.core.store import Store
+from sportello.core.records import Health, PollOutcome
+from sportello.core.settings import Channel
+from sportello.core.store import Store
+from sportello_sdk.models import Author, ChannelState, Conversation, Customer, Message
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 GENERATION_SIZE = 200  # conversations the concurrent writer replaces in each transaction

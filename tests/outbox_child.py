@@ -10,8 +10,8 @@ Run with ``sys.executable``; nothing here imports Textual::
     python tests/outbox_child.py soak     CONFIG --kills N --seed S
 
 ``poll`` fills the store with one poll of every channel. ``deliver`` takes the
-store's lead and runs the real :class:`~tui.core.collector.Collector` (and so the
-real :class:`~tui.core.delivery.Deliverer`) until it is killed, or with
+store's lead and runs the real :class:`~sportello.core.collector.Collector` (and so the
+real :class:`~sportello.core.delivery.Deliverer`) until it is killed, or with
 ``--until-idle`` until nothing is left to deliver. A fault is injected here, by
 monkeypatching, never by hooks in production code: at the ``--at``-th call the
 process SIGKILLs itself
@@ -25,7 +25,7 @@ process SIGKILLs itself
 
 The action cut off is written to ``--fault-file`` first. ``--no-lookup`` makes
 the demo adapter unable to look actions up, so that what was cut off becomes
-'unknown'. ``enqueue`` makes replies through :class:`~tui.core.desk.Desk`, each
+'unknown'. ``enqueue`` makes replies through :class:`~sportello.core.desk.Desk`, each
 committed on its own, and prints one JSON object: the keys committed, the
 errors and each commit's latency. ``soak`` forks a delivering worker again and
 again and SIGKILLs it after a random delay; it prints how many it killed.
@@ -47,16 +47,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from adapters.demo import DemoAdapter
-from adapters.models import ActionRequest, ActionResult
-from tui.core import store_outbox
-from tui.core.collector import Collector
-from tui.core.config import load_config
-from tui.core.desk import Desk, DeskError
-from tui.core.outbox import Action, State
-from tui.core.settings import Config
-from tui.core.store import Store, StoreError
-from tui.core.store_contract import Delivery
+from sportello.core import store_outbox
+from sportello.core.collector import Collector
+from sportello.core.config import load_config
+from sportello.core.desk import Desk, DeskError
+from sportello.core.outbox import Action, State
+from sportello.core.settings import Config
+from sportello.core.store import Store, StoreError
+from sportello.core.store_contract import Delivery
+from sportello_demo.adapter import DemoAdapter
+from sportello_sdk.models import ActionRequest, ActionResult
 
 FAULTS = ("before_act", "after_accept", "mark_tx", "mark_thread")
 IDLE_S = 0.4  # nothing to deliver for this long (twice in a row): done

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from adapters.demo_record import deliveries_by_key
+from sportello_demo.record import deliveries_by_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD = Path(__file__).resolve().parent / "outbox_child.py"

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters import (
+from sportello_sdk import (
     Adapter,
     Capabilities,
     ChannelKind,
@@ -26,7 +26,7 @@ from adapters import (
     OptionType,
     registry,
 )
-from adapters.models import ActionKind, ActionRequest, ActionResult
+from sportello_sdk.models import ActionKind, ActionRequest, ActionResult
 
 # The smallest valid options of each registered adapter.
 SAMPLE_OPTIONS: dict[str, dict[str, Any]] = {
@@ -96,7 +96,7 @@ def test_declares_valid_options(cls: type[Adapter]) -> None:
     assert isinstance(cls.options, tuple)
     names = []
     for option in cls.options:
-        assert isinstance(option, Option), f"{option!r} is not an adapters.options.Option"
+        assert isinstance(option, Option), f"{option!r} is not an sportello_sdk.options.Option"
         assert option.name and option.name.isidentifier()
         names.append(option.name)
         if option.choices is not None:
@@ -235,7 +235,7 @@ async def test_declared_actions_work_and_others_are_refused(name: str, cls: type
 
 
 def test_the_direct_entry_point_read_agrees_with_importlib_metadata() -> None:
-    from adapters import registry
+    from sportello_sdk import registry
 
     direct = registry._scan(registry.GROUP)
     assert direct, "the direct read found no adapter: the fallback would always run"
@@ -243,15 +243,15 @@ def test_the_direct_entry_point_read_agrees_with_importlib_metadata() -> None:
 
 
 def test_entry_points_txt_is_read_like_importlib_reads_it() -> None:
-    from adapters.registry import _read_group
+    from sportello_sdk.registry import _read_group
 
     text = (
-        "[console_scripts]\nsportello = tui.cli:main\n\n"
-        "; a comment\n[sportello.adapters]\n  demo = adapters.demo:DemoAdapter\n"
+        "[console_scripts]\nsportello = sportello.cli:main\n\n"
+        "; a comment\n[sportello.adapters]\n  demo = sportello_demo.adapter:DemoAdapter\n"
         "# another\nmine=pkg.mod:Cls.inner\n[other]\nx = y:z\n"
     )
     assert _read_group(text, "sportello.adapters") == [
-        ("demo", "adapters.demo:DemoAdapter"),
+        ("demo", "sportello_demo.adapter:DemoAdapter"),
         ("mine", "pkg.mod:Cls.inner"),
     ]
     assert _read_group(text, "missing") == []

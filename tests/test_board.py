@@ -7,10 +7,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tui.core.board import compute_board, opens_label
-from tui.core.config import load_config
-from tui.core.records import ChannelRecord, Health
-from tui.core.report import table
+from sportello.core.board import compute_board, opens_label
+from sportello.core.config import load_config
+from sportello.core.records import ChannelRecord, Health
+from sportello.core.report import table
 
 ROOT = Path(__file__).resolve().parent.parent
 ROME = ZoneInfo("Europe/Rome")
@@ -53,7 +53,7 @@ def test_the_once_table_says_closed() -> None:
 
 
 def test_the_dashboard_state_cell_fits_what_it_can() -> None:
-    from tui.widgets.channel_table import _state_plain
+    from sportello.widgets.channel_table import _state_plain
 
     board = board_at(datetime(2026, 11, 24, 2, 30, tzinfo=ROME))
     record = ChannelRecord("email", "Email", "demo", "email", Health.OK, *[None] * 6)

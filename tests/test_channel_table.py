@@ -12,16 +12,16 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
-from adapters.options import format_duration as dur
+from sportello.core.board import Board, ChannelRow
+from sportello.core.glyphs import ASCII, UNICODE, set_glyphs
+from sportello.core.metrics import ChannelMetrics
+from sportello.core.records import ChannelRecord, Health
+from sportello.core.report import OFF_HOURS, gap_text
+from sportello.core.settings import Channel, Dashboard, GapThreshold, OpenHours
+from sportello.widgets.cells import gap_bar, gap_level, sparkline
+from sportello.widgets.channel_table import ChannelTable, describe_channel
+from sportello_sdk.options import format_duration as dur
 from tests.terminal_render import colour_number, line_with, style_of, terminal_lines
-from tui.core.board import Board, ChannelRow
-from tui.core.glyphs import ASCII, UNICODE, set_glyphs
-from tui.core.metrics import ChannelMetrics
-from tui.core.records import ChannelRecord, Health
-from tui.core.report import OFF_HOURS, gap_text
-from tui.core.settings import Channel, Dashboard, GapThreshold, OpenHours
-from tui.widgets.cells import gap_bar, gap_level, sparkline
-from tui.widgets.channel_table import ChannelTable, describe_channel
 
 NOW = 1_790_000_000.0
 THRESHOLDS = Dashboard()  # warn: any gap above 0; critical: above 100% of expectation
@@ -662,7 +662,7 @@ async def test_frt_answered_while_closed_is_not_shown_as_instant() -> None:
 
 
 def test_once_says_closed_and_off_hours_as_the_dashboard_does() -> None:
-    from tui.core.report import as_json, row_cells
+    from sportello.core.report import as_json, row_cells
 
     opens = NOW + 10 * H
     closed = row("shop", waiting=1, oldest=0.0, opens_at=opens, hours=SHOP_HOURS)
@@ -683,7 +683,7 @@ def test_once_says_closed_and_off_hours_as_the_dashboard_does() -> None:
 async def test_a_channel_the_running_collector_does_not_poll_says_so() -> None:
     from dataclasses import replace
 
-    from tui.core.polling_status import NOT_POLLED
+    from sportello.core.polling_status import NOT_POLLED
 
     # Never polled here, as a channel only this config has: not "waiting for first poll".
     missing = replace(row("shop", health=Health.UNKNOWN), not_polled=NOT_POLLED)

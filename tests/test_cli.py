@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tui.cli import main
+from sportello.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {
@@ -131,7 +131,7 @@ def test_adapters_lists_declared_options(capsys: pytest.CaptureFixture[str]) -> 
 def test_console_script_runs_without_a_traceback(tmp_path: Path) -> None:
     config = demo_config(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--config", str(config), "--once"],
+        [sys.executable, "-m", "sportello.cli", "--config", str(config), "--once"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -202,7 +202,7 @@ def test_json_without_once_is_refused(tmp_path: Path, capsys: pytest.CaptureFixt
     config = demo_config(tmp_path)
     try:  # in a process of its own: were the dashboard opened, it would not end
         done = subprocess.run(
-            [sys.executable, "-m", "tui.cli", "--config", str(config), "--json"],
+            [sys.executable, "-m", "sportello.cli", "--config", str(config), "--json"],
             capture_output=True,
             text=True,
             timeout=20,
@@ -241,7 +241,7 @@ def test_check_config_says_which_store_it_uses(
 def test_once_verbose_logs_the_store(tmp_path: Path) -> None:
     config = demo_config(tmp_path)
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--config", str(config), "--once", "-v"],
+        [sys.executable, "-m", "sportello.cli", "--config", str(config), "--once", "-v"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -287,7 +287,7 @@ def test_an_adapter_that_is_not_installed_lists_the_installed(
 def test_once_reads_what_the_running_collector_stored(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.core.leader import CollectorLock
+    from sportello.core.leader import CollectorLock
 
     config = demo_config(tmp_path)
     assert main(["--config", str(config), "--once", "--json"]) == 0
@@ -309,7 +309,7 @@ def test_once_reads_what_the_running_collector_stored(
 def test_once_beside_a_collector_exits_1_for_unknown_or_failing_channels(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.core.leader import CollectorLock
+    from sportello.core.leader import CollectorLock
 
     config = demo_config(tmp_path)
     collector = CollectorLock(tmp_path / "store.db")

@@ -1,6 +1,6 @@
 """``sportello queue``, ``reply``, ``close``, ``assign``, ``snooze`` and ``outbox``.
 
-Each test runs the command line (:func:`tui.cli.main`) on a temporary store seeded
+Each test runs the command line (:func:`sportello.cli.main`) on a temporary store seeded
 with ``apply_fetch``, at a fixed clock: Thursday 8 January 2026, 12:00 in Rome.
 """
 
@@ -22,18 +22,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.models import Capabilities
+from sportello import cli_actions
+from sportello.cli import main
+from sportello.core import desk as desk_module
+from sportello.core import outbox
+from sportello.core.config import load_config
+from sportello.core.leader import CollectorLock
+from sportello.core.outbox import Action, Kind, State
+from sportello.core.settings import Config
+from sportello.core.snooze_until import parse_until
+from sportello.core.store import Store
+from sportello_sdk.models import Capabilities
 from tests.helpers_store import T0, conversation, state
-from tui import cli_actions
-from tui.cli import main
-from tui.core import desk as desk_module
-from tui.core import outbox
-from tui.core.config import load_config
-from tui.core.leader import CollectorLock
-from tui.core.outbox import Action, Kind, State
-from tui.core.settings import Config
-from tui.core.snooze_until import parse_until
-from tui.core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ROME = ZoneInfo("Europe/Rome")
@@ -295,12 +295,12 @@ def test_a_conversation_that_is_not_waiting_is_refused(
 def test_a_channel_that_cannot_do_it_refuses(
     shop: Shop, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import adapters.registry
+    import sportello_sdk.registry
 
     class CannotReply:
         capabilities = Capabilities(close=True)
 
-    monkeypatch.setattr(adapters.registry, "load", lambda name: CannotReply)
+    monkeypatch.setattr(sportello_sdk.registry, "load", lambda name: CannotReply)
     assert shop.run("reply", str(shop.ids["e1"]), "--text", "x") == 1
     assert "sportello: Email cannot reply from sportello" in out_err(capsys)[1]
     assert shop.actions() == []
@@ -344,8 +344,8 @@ def test_read_only_leaves_the_outbox_as_it_is(
 
 
 def test_read_only_reaches_the_dashboard(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    import tui.app
-    import tui.core.logs
+    import sportello.app
+    import sportello.core.logs
 
     seen: list[Config] = []
 
@@ -353,8 +353,8 @@ def test_read_only_reaches_the_dashboard(shop: Shop, monkeypatch: pytest.MonkeyP
         seen.append(config)
         return 0
 
-    monkeypatch.setattr(tui.app, "run_dashboard", fake_dashboard)
-    monkeypatch.setattr(tui.core.logs, "log_to_file", lambda: None)
+    monkeypatch.setattr(sportello.app, "run_dashboard", fake_dashboard)
+    monkeypatch.setattr(sportello.core.logs, "log_to_file", lambda: None)
     assert shop.run("--read-only") == 0
     assert shop.run() == 0
     assert [config.read_only for config in seen] == [True, False]
@@ -718,7 +718,7 @@ def test_the_triage_commands_import_without_textual() -> None:
     code = textwrap.dedent("""\
         import sys
         sys.modules["textual"] = None  # any import of it fails
-        import tui.cli, tui.cli_actions
+        import sportello.cli, sportello.cli_actions
         assert not any(name.startswith("textual") and sys.modules[name] for name in sys.modules)
     """)
     result = subprocess.run(
@@ -752,7 +752,7 @@ def test_an_action_of_the_command_is_delivered_by_sportello_collect(
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     collector = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "--config", str(path), "collect"],
+        [sys.executable, "-m", "sportello.cli", "--config", str(path), "collect"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -786,7 +786,7 @@ def test_an_action_of_the_command_is_delivered_by_sportello_collect(
 def test_the_words_of_every_state_name_no_dashboard_key(state: State) -> None:
     from dataclasses import replace
 
-    from tui.core.triage_report import words
+    from sportello.core.triage_report import words
 
     action = outbox.make(
         Kind.REPLY,

@@ -27,7 +27,7 @@ def config_file(tmp_path: Path) -> Path:
 
 def start(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "--config", str(config), "collect"],
+        [sys.executable, "-m", "sportello.cli", "--config", str(config), "collect"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -101,7 +101,7 @@ def test_once_beside_the_collector_service_shows_what_it_stored(tmp_path: Path) 
     try:
         assert wait_for(lambda: channels_polled(db) == 5), "the collector did not poll"
         done = subprocess.run(
-            [sys.executable, "-m", "tui.cli", "--config", str(config), "--once"],
+            [sys.executable, "-m", "sportello.cli", "--config", str(config), "--once"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -128,7 +128,7 @@ def test_once_poll_asks_the_collector_service_for_a_fresh_poll(tmp_path: Path) -
         assert wait_for(lambda: channels_polled(db) == 5), "the collector did not poll"
         before = polls(db)
         done = subprocess.run(
-            [sys.executable, "-m", "tui.cli", "--config", str(config), "--once", "--poll"],
+            [sys.executable, "-m", "sportello.cli", "--config", str(config), "--once", "--poll"],
             capture_output=True,
             text=True,
             timeout=90,
@@ -143,7 +143,7 @@ def test_once_poll_asks_the_collector_service_for_a_fresh_poll(tmp_path: Path) -
 
 def test_poll_goes_with_once(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "--config", str(config_file(tmp_path)), "--poll"],
+        [sys.executable, "-m", "sportello.cli", "--config", str(config_file(tmp_path)), "--poll"],
         capture_output=True,
         text=True,
         timeout=30,

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from sportello.core.collector import DOWN_AFTER, Collector, backoff_delay, redact
+from sportello.core.leader import CollectorLock
+from sportello.core.records import Health
+from sportello.core.store import Store
 from tests.engine_fakes import GoodAdapter, SwallowingAdapter, load_fake, make_config, resolve_plain
-from tui.core.collector import DOWN_AFTER, Collector, backoff_delay, redact
-from tui.core.leader import CollectorLock
-from tui.core.records import Health
-from tui.core.store import Store
 
 
 def collector_for(store: Store, adapters: dict[str, str], **kw: object) -> Collector:
@@ -94,7 +94,7 @@ async def test_recovery_clears_the_error(tmp_path: Path) -> None:
 
 async def test_unknown_adapter_is_reported_not_fatal(tmp_path: Path) -> None:
     def loader(name: str) -> type[GoodAdapter]:
-        from adapters.registry import AdapterLoadError
+        from sportello_sdk.registry import AdapterLoadError
 
         if name == "missing":
             raise AdapterLoadError("no adapter named 'missing' is installed")
@@ -150,7 +150,7 @@ def test_lock_is_held_by_one_process_and_dies_with_it(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path;"
-            "from tui.core.leader import CollectorLock;"
+            "from sportello.core.leader import CollectorLock;"
             f"lock = CollectorLock(Path({str(store_path)!r}));"
             "print(lock.try_acquire(), flush=True); time.sleep(60)",
         ],
@@ -252,7 +252,7 @@ async def test_a_store_failure_is_the_stores_not_the_channels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A full disk must not turn every channel red "because of the channel"."""
-    from tui.core.store import StoreError
+    from sportello.core.store import StoreError
 
     async with await Store.open(tmp_path / "s.db") as store:
         collector = collector_for(store, {"good": "good"})

@@ -12,11 +12,11 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from adapters import Adapter, ChannelKind, ChannelState, Option, OptionType, parse_duration
-from adapters.registry import AdapterLoadError
-from tui.core import yaml_lines
-from tui.core.config import ConfigError, Problem, check_config, find_config, load_config
-from tui.core.settings import Config, GapThreshold, Person, SecretRef
+from sportello.core import yaml_lines
+from sportello.core.config import ConfigError, Problem, check_config, find_config, load_config
+from sportello.core.settings import Config, GapThreshold, Person, SecretRef
+from sportello_sdk import Adapter, ChannelKind, ChannelState, Option, OptionType, parse_duration
+from sportello_sdk.registry import AdapterLoadError
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "hunter2-Sup3rSecret"
@@ -48,7 +48,7 @@ class Bare(Adapter):
 
 
 class FakeDemo(Adapter):
-    """What adapters/demo.py declares (profile, seed, scale, rate)."""
+    """What the demo adapter declares (profile, seed, scale, rate)."""
 
     name = "demo"
     options = (
@@ -311,8 +311,8 @@ def test_shipped_config_with_the_declared_demo_options() -> None:
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("adapters.demo") is None,
-    reason="adapters/demo.py is not written yet (it is in progress in parallel)",
+    importlib.util.find_spec("sportello_demo.adapter") is None,
+    reason="the demo adapter is not installed",
 )
 def test_shipped_config_with_the_installed_demo_adapter() -> None:
     config = load_config(ROOT / "config.yaml")

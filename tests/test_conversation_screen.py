@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from textual.app import App, ComposeResult
 from textual.widgets import Label
 
-from tui.core.records import MessageRecord
-from tui.screens.conversation import ConversationBody, ConversationScreen
-from tui.widgets.key_bar import KeyBar
-from tui.widgets.preview import ConversationHeader
+from sportello.core.records import MessageRecord
+from sportello.screens.conversation import ConversationBody, ConversationScreen
+from sportello.widgets.key_bar import KeyBar
+from sportello.widgets.preview import ConversationHeader
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=ROME).timestamp()

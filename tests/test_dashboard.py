@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from sportello.app import SportelloApp
+from sportello.core.queue_view import SortOrder
+from sportello.screens.conversation import ConversationScreen
+from sportello.screens.help import HelpScreen
+from sportello.widgets.channel_table import ChannelTable
+from sportello.widgets.queue_table import QueueTable
 from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
-from tui.app import SportelloApp
-from tui.core.queue_view import SortOrder
-from tui.screens.conversation import ConversationScreen
-from tui.screens.help import HelpScreen
-from tui.widgets.channel_table import ChannelTable
-from tui.widgets.queue_table import QueueTable
 
 
 def title(pilot_app: object) -> str:
@@ -98,7 +98,7 @@ async def test_filter_narrows_and_escape_clears(tmp_path: Path) -> None:
 async def test_a_filter_letter_narrows_the_queue_while_it_is_typed(tmp_path: Path) -> None:
     """The queue is filtered while the key is handled, not by a later message:
     the echoed letter and the filtered queue then reach the terminal in one frame."""
-    from tui.screens.dashboard import QueueFilter
+    from sportello.screens.dashboard import QueueFilter
 
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -222,8 +222,8 @@ async def test_a_live_update_keeps_the_selection(tmp_path: Path) -> None:
 async def test_keys_can_be_remapped_from_config(tmp_path: Path) -> None:
     from dataclasses import replace
 
+    from sportello.app import SportelloApp
     from tests.dashboard_fixtures import demo_config, frozen_clock
-    from tui.app import SportelloApp
 
     config = demo_config(tmp_path / "store.db")
     config = replace(config, keys={"dashboard.sort": "s", "dashboard.bogus": "x"})
@@ -252,7 +252,7 @@ async def test_quitting_closes_the_store(tmp_path: Path) -> None:
 
 
 async def _palette(app: SportelloApp, query: str) -> list[str]:
-    from tui.commands import SportelloCommands
+    from sportello.commands import SportelloCommands
 
     provider = SportelloCommands(app.screen)
     return [hit.text or "" async for hit in provider.search(query)]
@@ -261,7 +261,7 @@ async def _palette(app: SportelloApp, query: str) -> list[str]:
 async def test_the_command_palette_finds_our_actions_by_the_words_on_screen(
     tmp_path: Path,
 ) -> None:
-    from tui.commands import palette_commands
+    from sportello.commands import palette_commands
 
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -324,12 +324,12 @@ async def test_a_store_that_cannot_be_read_is_said_not_shown_as_empty(tmp_path: 
 async def test_the_first_frame_shows_the_board_read_before_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from sportello.app import SportelloApp
+    from sportello.core.live import opening_board
+    from sportello.core.store import Store
+    from sportello.screens.dashboard import DashboardScreen
     from tests.dashboard_fixtures import demo_config, frozen_clock
     from tests.test_hostile_text import hostile_state
-    from tui.app import SportelloApp
-    from tui.core.live import opening_board
-    from tui.core.store import Store
-    from tui.screens.dashboard import DashboardScreen
 
     config = demo_config(tmp_path / "store.db")
     async with await Store.open(config.store_path) as store:
@@ -352,8 +352,8 @@ async def test_the_first_frame_shows_the_board_read_before_start(
 
 
 async def test_no_opening_board_from_a_store_that_cannot_be_read(tmp_path: Path) -> None:
+    from sportello.core.live import opening_board
     from tests.dashboard_fixtures import demo_config
-    from tui.core.live import opening_board
 
     (tmp_path / "store.db").write_bytes(b"not a database")
     assert await opening_board(demo_config(tmp_path / "store.db")) is None

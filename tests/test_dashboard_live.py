@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from sportello.core.live_update import LiveUpdate
+from sportello.screens.conversation import ConversationScreen
+from sportello.widgets.channel_table import ChannelTable
+from sportello.widgets.preview import Preview
+from sportello.widgets.top_bar import TopBar
 from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
-from tui.core.live_update import LiveUpdate
-from tui.screens.conversation import ConversationScreen
-from tui.widgets.channel_table import ChannelTable
-from tui.widgets.preview import Preview
-from tui.widgets.top_bar import TopBar
 
 
 def _last_update(pilot_app: object) -> LiveUpdate[Any]:
@@ -151,7 +151,7 @@ async def test_the_open_conversation_ticks_and_says_who_polls(tmp_path: Path) ->
 
 
 async def test_help_on_the_conversation_screen_lists_its_keys_not_tab(tmp_path: Path) -> None:
-    from tui.screens.help import HelpScreen
+    from sportello.screens.help import HelpScreen
 
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -171,7 +171,7 @@ async def test_help_on_the_conversation_screen_lists_its_keys_not_tab(tmp_path: 
 
 
 async def test_the_key_bar_says_resume_while_paused(tmp_path: Path) -> None:
-    from tui.widgets.key_bar import KeyBar
+    from sportello.widgets.key_bar import KeyBar
 
     app = demo_app(tmp_path)
     async with app.run_test(size=(100, 24)) as pilot:
@@ -189,8 +189,8 @@ async def test_the_key_bar_says_resume_while_paused(tmp_path: Path) -> None:
 async def test_our_words_are_ascii_where_the_terminal_cannot_show_unicode(
     tmp_path: Path,
 ) -> None:
-    from tui.core.glyphs import ASCII, set_glyphs
-    from tui.screens.help import HelpScreen
+    from sportello.core.glyphs import ASCII, set_glyphs
+    from sportello.screens.help import HelpScreen
 
     set_glyphs(ASCII)  # the conftest fixture puts Unicode back
     app = demo_app(tmp_path)
@@ -217,9 +217,9 @@ async def test_our_words_are_ascii_where_the_terminal_cannot_show_unicode(
 def test_a_big_queue_freezes_at_its_head_and_at_its_whole_then_never(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from sportello.core.desk import Desk
+    from sportello.screens.dashboard import DashboardScreen
     from tests.dashboard_fixtures import demo_config
-    from tui.core.desk import Desk
-    from tui.screens.dashboard import DashboardScreen
 
     freezes: list[int] = []
     monkeypatch.setattr(gc, "freeze", lambda: freezes.append(1))

@@ -1,8 +1,8 @@
-"""Delivering the outbox (tui.core.delivery) with real stores and fake adapters.
+"""Delivering the outbox (sportello.core.delivery) with real stores and fake adapters.
 
 Each test builds a real SQLite store with one waiting conversation per channel,
-makes actions through a real :class:`~tui.core.desk.Desk`, and runs a real
-:class:`~tui.core.delivery.Deliverer` against fake adapters that record every
+makes actions through a real :class:`~sportello.core.desk.Desk`, and runs a real
+:class:`~sportello.core.delivery.Deliverer` against fake adapters that record every
 call and can be told to fail, raise, hang or say what the channel has. The
 assertions are on what reached the channel and what the store says, with
 deadlines of seconds: a loaded machine is slow, never wrong.
@@ -21,7 +21,14 @@ from typing import Any, ClassVar
 
 import pytest
 
-from adapters import (
+from sportello.core import delivery
+from sportello.core.delivery import ChannelLink, Deliverer
+from sportello.core.desk import Desk
+from sportello.core.outbox import Action, State
+from sportello.core.records import QueueItem
+from sportello.core.settings import Config, Person
+from sportello.core.store import Store
+from sportello_sdk import (
     ActionRefused,
     Adapter,
     ChannelState,
@@ -30,7 +37,7 @@ from adapters import (
     Customer,
     RateLimited,
 )
-from adapters.models import (
+from sportello_sdk.models import (
     ActionKind,
     ActionRequest,
     ActionResult,
@@ -39,13 +46,6 @@ from adapters.models import (
     Message,
 )
 from tests.engine_fakes import make_config
-from tui.core import delivery
-from tui.core.delivery import ChannelLink, Deliverer
-from tui.core.desk import Desk
-from tui.core.outbox import Action, State
-from tui.core.records import QueueItem
-from tui.core.settings import Config, Person
-from tui.core.store import Store
 
 CHANNELS = ("email", "chat")
 ME = "me@shop:1:1"
@@ -541,7 +541,7 @@ async def test_a_hanging_channel_does_not_hold_up_another(shop: Shop) -> None:
 
 async def _cut_off(shop: Shop, action: Action, owner: str = "dead@shop:9:0") -> Action:
     """Claim ``action`` as a collector that then died mid-send."""
-    from tui.core import outbox
+    from sportello.core import outbox
 
     claimed = outbox.claim(action, time.time(), owner)
     assert await shop.store.transition(claimed, State.PENDING)

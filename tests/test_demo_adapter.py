@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters import (
+from sportello_demo import data
+from sportello_demo.adapter import MAX_MESSAGES, PROFILES, DemoAdapter
+from sportello_demo.record import answer_elsewhere, deliveries_by_key, read_record
+from sportello_sdk import (
     Author,
     ChannelKind,
     ChannelState,
@@ -26,10 +29,7 @@ from adapters import (
     Conversation,
     ProtocolError,
 )
-from adapters import demo_data as data
-from adapters.demo import MAX_MESSAGES, PROFILES, DemoAdapter
-from adapters.demo_record import answer_elsewhere, deliveries_by_key, read_record
-from adapters.models import ActionKind, ActionRequest
+from sportello_sdk.models import ActionKind, ActionRequest
 
 ROME = ZoneInfo("Europe/Rome")
 REPO = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ async def test_another_seed_or_channel_gives_another_world(profile: str) -> None
 DIGEST_SCRIPT = """
 import asyncio, hashlib, sys
 from datetime import datetime
-from adapters.demo import PROFILES, DemoAdapter
+from sportello_demo.adapter import PROFILES, DemoAdapter
 
 def digest(when):
     now = datetime.fromisoformat(when)
@@ -685,7 +685,7 @@ def test_fail_rate_range_is_the_declared_one() -> None:
 
 
 def test_the_options_the_config_coerced_are_taken_as_they_are() -> None:
-    from tui.core.config import load_config
+    from sportello.core.config import load_config
 
     config = load_config(Path(__file__).resolve().parent.parent / "config.yaml")
     for channel in config.channels:
@@ -716,7 +716,7 @@ async def test_act_returns_only_once_its_line_is_fsynced(
             lines = len(read_record(record))
             events.append(f"fsync {lines}")
 
-    monkeypatch.setattr("adapters.demo_record.os.fsync", fsync)
+    monkeypatch.setattr("sportello_demo.record.os.fsync", fsync)
     await adapter.act(reply(target.external_id, "Eccoci", "k-1"))
     events.append("returned")
     await adapter.act(action(ActionKind.CLOSE, target.external_id))
@@ -1121,8 +1121,8 @@ async def test_a_snooze_until_the_customer_writes_ends_when_they_do(tmp_path: Pa
 CRASH_SCRIPT = """
 import asyncio, os, sys
 from datetime import datetime
-from adapters.demo import DemoAdapter
-from adapters.models import ActionKind, ActionRequest
+from sportello_demo.adapter import DemoAdapter
+from sportello_sdk.models import ActionKind, ActionRequest
 
 record, delay, now = sys.argv[1], float(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters.demo_record import (
+from sportello_demo.record import (
     RecordTail,
     answer_elsewhere,
     append_entry,
@@ -99,8 +99,8 @@ def test_the_line_is_one_write_then_fsynced(
         calls.append(("fsync", fd, b""))
         real_fsync(fd)
 
-    monkeypatch.setattr("adapters.demo_record.os.write", write)
-    monkeypatch.setattr("adapters.demo_record.os.fsync", fsync)
+    monkeypatch.setattr("sportello_demo.record.os.write", write)
+    monkeypatch.setattr("sportello_demo.record.os.fsync", fsync)
     path = tmp_path / "demo.jsonl"
     append_entry(path, entry("k1"))
     append_entry(path, entry("k2"))
@@ -117,7 +117,7 @@ def test_a_short_write_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     def short(fd: int, data: bytes) -> int:
         return real_write(fd, data[:5] if data.startswith(b'{"key"') else data)
 
-    monkeypatch.setattr("adapters.demo_record.os.write", short)
+    monkeypatch.setattr("sportello_demo.record.os.write", short)
     with pytest.raises(OSError, match="short write"):
         append_entry(tmp_path / "demo.jsonl", entry("k1"))
 

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.models import Capabilities
+from sportello.core.desk import Desk, DeskError
+from sportello.core.outbox import Kind, State
+from sportello.core.records import QueueItem
+from sportello.core.settings import Channel, Config
+from sportello.core.store import Store
+from sportello_sdk.models import Capabilities
 from tests.dashboard_fixtures import demo_config
-from tui.core.desk import Desk, DeskError
-from tui.core.outbox import Kind, State
-from tui.core.records import QueueItem
-from tui.core.settings import Channel, Config
-from tui.core.store import Store
 
 ROME = ZoneInfo("Europe/Rome")
 # Tuesday 24 November 2026, 23:30 in Rome: every demo channel is closed.
@@ -132,7 +132,7 @@ async def test_undo_takes_back_the_held_action_and_a_reply_becomes_the_draft_aga
         await desk.undo(1)
     # Too late once the collector has claimed it.
     close = await desk.close(item(cid=2))
-    from tui.core import outbox
+    from sportello.core import outbox
 
     claimed = outbox.claim(close, NOON + 20, "collector")
     assert await store.transition(claimed, State.PENDING)

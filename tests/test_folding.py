@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 import unicodedata
 
-from tui.core import folding
-from tui.core.folding import fold
+from sportello.core import folding
+from sportello.core.folding import fold
 
 
 def slow_fold(text: str) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from sportello.core.glyphs import ASCII, UNICODE, Glyphs, glyphs, set_glyphs, unicode_ok
+from sportello.widgets.channel_table import ChannelTable
+from sportello.widgets.key_bar import KeyBar
 from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
-from tui.core.glyphs import ASCII, UNICODE, Glyphs, glyphs, set_glyphs, unicode_ok
-from tui.widgets.channel_table import ChannelTable
-from tui.widgets.key_bar import KeyBar
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +57,10 @@ def test_an_output_encoding_that_cannot_encode_them(encoding: str) -> None:
 )
 def test_a_real_process_under_a_locale(lang: str, expected: str) -> None:
     # The trap: under LANG=C Python's own stdout says utf-8.
-    code = "from tui.core.glyphs import unicode_ok; print('unicode' if unicode_ok() else 'ascii')"
+    code = (
+        "from sportello.core.glyphs import unicode_ok; "
+        "print('unicode' if unicode_ok() else 'ascii')"
+    )
     env = {"PATH": os.environ.get("PATH", ""), "LANG": lang}
     result = subprocess.run(
         [sys.executable, "-c", code],

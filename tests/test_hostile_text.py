@@ -6,12 +6,12 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from adapters import Author, ChannelState, Conversation, Customer, Message
+from sportello.app import SportelloApp
+from sportello.core.store import Store
+from sportello.screens.conversation import ConversationScreen
+from sportello.widgets.queue_table import QueueTable
+from sportello_sdk import Author, ChannelState, Conversation, Customer, Message
 from tests.dashboard_fixtures import FROZEN, demo_config, frozen_clock
-from tui.app import SportelloApp
-from tui.core.store import Store
-from tui.screens.conversation import ConversationScreen
-from tui.widgets.queue_table import QueueTable
 
 ESCAPES = (
     "\x1b[2J\x1b[31mred\x1b[0m",  # CSI: clear screen, colours

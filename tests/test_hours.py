@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tui.core.hours import Schedule
-from tui.core.settings import OpenHours, WeeklyHours
+from sportello.core.hours import Schedule
+from sportello.core.settings import OpenHours, WeeklyHours
 
 ROME = ZoneInfo("Europe/Rome")
 H = 3600.0

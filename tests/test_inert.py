@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tui.core.inert import ELLIPSIS, inert, inert_block
+from sportello.core.inert import ELLIPSIS, inert, inert_block
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 

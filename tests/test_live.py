@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from adapters import ChannelState, Conversation, Customer
+from sportello.core import live as live_module
+from sportello.core.live import Live
+from sportello.core.live_update import LiveUpdate, Role
+from sportello.core.records import Health, PollOutcome
+from sportello.core.store import Store
+from sportello_sdk import ChannelState, Conversation, Customer
 from tests.engine_fakes import make_config
-from tui.core import live as live_module
-from tui.core.live import Live
-from tui.core.live_update import LiveUpdate, Role
-from tui.core.records import Health, PollOutcome
-from tui.core.store import Store
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
@@ -150,7 +150,7 @@ async def test_the_collector_stops_before_the_store_closes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A poll still in flight at quit must not find the store closed under it."""
-    from adapters import registry
+    from sportello_sdk import registry
     from tests.engine_fakes import GoodAdapter
 
     monkeypatch.setitem(registry._cache, "good", GoodAdapter)
@@ -180,7 +180,7 @@ async def test_the_collector_stops_before_the_store_closes(
 
 
 async def test_a_viewer_says_who_collects_and_when_the_data_goes_stale(tmp_path: Path) -> None:
-    from tui.core.polling_status import CollectorInfo, channel_digests
+    from sportello.core.polling_status import CollectorInfo, channel_digests
 
     config = make_config(tmp_path / "s.db", {"a": "good"})
     async with await Store.open(config.store_path) as store:
@@ -242,7 +242,7 @@ async def test_a_paused_viewer_applies_no_other_process_writes(tmp_path: Path) -
 
 
 async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path: Path) -> None:
-    from tui.core.live_update import Refresh
+    from sportello.core.live_update import Refresh
 
     config = make_config(tmp_path / "s.db", {"a": "good"})
     async with await Store.open(config.store_path) as store:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tui.core.logs import log_to_file
+from sportello.core.logs import log_to_file
 
 
 def test_log_file_is_private_and_receives_messages(tmp_path: Path) -> None:
@@ -13,7 +13,7 @@ def test_log_file_is_private_and_receives_messages(tmp_path: Path) -> None:
     saved = list(root.handlers), root.level
     try:
         path = log_to_file(tmp_path / "logs" / "sportello.log")
-        logging.getLogger("tui.core.collector").warning("channel %s: timed out", "email")
+        logging.getLogger("sportello.core.collector").warning("channel %s: timed out", "email")
         for handler in root.handlers:
             handler.flush()
         assert path.stat().st_mode & 0o077 == 0

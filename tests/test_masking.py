@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.core.masking import customer_label, mask_email, mask_in_text, mask_phone
+from sportello.core.masking import customer_label, mask_email, mask_in_text, mask_phone
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tui.core.hours import Schedule
-from tui.core.metrics import (
+from sportello.core.hours import Schedule
+from sportello.core.metrics import (
     FRT_WINDOW_S,
     ChannelMetrics,
     channel_metrics,
@@ -26,8 +26,8 @@ from tui.core.metrics import (
     wait_s,
     waits_s,
 )
-from tui.core.records import FirstResponse
-from tui.core.settings import OpenHours
+from sportello.core.records import FirstResponse
+from sportello.core.settings import OpenHours
 
 ROME = ZoneInfo("Europe/Rome")
 H = 3600.0

@@ -1,4 +1,4 @@
-"""``adapters`` and ``tui.core`` must work without Textual.
+"""``adapters`` and ``sportello.core`` must work without Textual.
 
 The headless commands, the collector and the tests use them without a terminal.
 Each check runs in a fresh interpreter where any import of ``textual`` fails, and
@@ -94,12 +94,18 @@ def modules_on_disk(package_dir: Path, prefix: str) -> set[str]:
 
 
 def test_adapters_and_the_core_import_without_textual() -> None:
-    result = run_harness("adapters", "tui.core")
+    result = run_harness("sportello_sdk", "sportello_demo", "sportello.core")
     assert result.returncode == 0, result.stdout + result.stderr
     seen = imported(result.stdout)
-    assert {"adapters", "adapters.demo", "adapters.demo_data", "adapters.registry"} <= seen
-    assert modules_on_disk(REPO / "tui" / "core", "tui.core") <= seen
-    assert modules_on_disk(REPO / "adapters", "adapters") <= seen
+    assert {
+        "sportello_sdk",
+        "sportello_demo.adapter",
+        "sportello_demo.data",
+        "sportello_sdk.registry",
+    } <= seen
+    assert modules_on_disk(REPO / "tui" / "sportello" / "core", "sportello.core") <= seen
+    assert modules_on_disk(REPO / "adapters" / "sportello_sdk", "sportello_sdk") <= seen
+    assert modules_on_disk(REPO / "adapters" / "sportello_demo", "sportello_demo") <= seen
 
 
 def test_the_check_catches_a_core_module_that_imports_textual(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from adapters import Adapter, ChannelState, Option, OptionError, OptionType
-from adapters.errors import ConfigurationError
-from adapters.options import format_duration, parse_duration, resolve_options
-from tui.core.config import load_config
+from sportello.core.config import load_config
+from sportello_sdk import Adapter, ChannelState, Option, OptionError, OptionType
+from sportello_sdk.errors import ConfigurationError
+from sportello_sdk.options import format_duration, parse_duration, resolve_options
 
 # ── coercion is idempotent ────────────────────────────────────────────────────
 

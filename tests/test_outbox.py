@@ -1,4 +1,4 @@
-"""The outbox's state machine (tui.core.outbox): pure, so every rule is tested here.
+"""The outbox's state machine (sportello.core.outbox): pure, so every rule is tested here.
 
 Every transition the module allows is made once, every one it refuses is tried
 from every other state and must raise :class:`Refused` with a sentence; then the
@@ -15,8 +15,8 @@ from itertools import pairwise
 
 import pytest
 
-from tui.core import outbox
-from tui.core.outbox import ACTIVE, FINISHED, Action, Kind, Refused, State
+from sportello.core import outbox
+from sportello.core.outbox import ACTIVE, FINISHED, Action, Kind, Refused, State
 
 T = 1_794_982_000.0  # 2026-11-18 07:06:40 CET; the words below are relative to it
 CET = timezone(timedelta(hours=1), "CET")  # a fixed time zone: no DST, no local time

@@ -24,6 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from sportello.core.config import load_config
+from sportello.core.desk import Desk
+from sportello.core.store import Store
 from tests.outbox_procs import (
     check_invariants,
     last_json,
@@ -36,9 +39,6 @@ from tests.outbox_procs import (
     tally,
     write_config,
 )
-from tui.core.config import load_config
-from tui.core.desk import Desk
-from tui.core.store import Store
 
 FAULTS = ("before_act", "after_accept", "mark_tx", "mark_thread")
 PER_CHANNEL = 3

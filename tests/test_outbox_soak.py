@@ -24,7 +24,7 @@ import random
 import sys
 from pathlib import Path
 
-from adapters.demo_data import SHOP_NAME
+from sportello_demo.data import SHOP_NAME
 from tests.outbox_procs import (
     check_invariants,
     last_json,

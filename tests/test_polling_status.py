@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from tests.engine_fakes import make_config
-from tui.core.polling_status import (
+from sportello.core.polling_status import (
     NOT_POLLED,
     OTHER_CONFIG,
     ChannelPolls,
@@ -17,8 +16,9 @@ from tui.core.polling_status import (
     channel_digests,
     polling_status,
 )
-from tui.core.records import Health
-from tui.core.settings import SecretRef
+from sportello.core.records import Health
+from sportello.core.settings import SecretRef
+from tests.engine_fakes import make_config
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC).timestamp()

@@ -11,9 +11,9 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.core.records import MessageRecord
-from tui.widgets.cells import customer_block, format_clock
-from tui.widgets.preview import (
+from sportello.core.records import MessageRecord
+from sportello.widgets.cells import customer_block, format_clock
+from sportello.widgets.preview import (
     PREVIEW_BODY_LIMIT,
     ConversationHeader,
     Preview,

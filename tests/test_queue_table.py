@@ -7,13 +7,11 @@ from collections.abc import Iterator
 import pytest
 from textual.app import App, ComposeResult
 
-from adapters.options import format_duration as dur
-from tests.terminal_render import colour_number, line_with, style_of, terminal_lines
-from tui.core.glyphs import ASCII, UNICODE, set_glyphs
-from tui.core.queue_view import PreparedRows, QueueRow, QueueView, SortOrder, build_rows
-from tui.core.records import QueueItem
-from tui.widgets import QueueTable
-from tui.widgets.queue_table import (
+from sportello.core.glyphs import ASCII, UNICODE, set_glyphs
+from sportello.core.queue_view import PreparedRows, QueueRow, QueueView, SortOrder, build_rows
+from sportello.core.records import QueueItem
+from sportello.widgets import QueueTable
+from sportello.widgets.queue_table import (
     GAP_WIDTH,
     closed_now,
     cursor_mark,
@@ -21,6 +19,8 @@ from tui.widgets.queue_table import (
     gap_text,
     layout_columns,
 )
+from sportello_sdk.options import format_duration as dur
+from tests.terminal_render import colour_number, line_with, style_of, terminal_lines
 
 NOW = 1_790_000_000.0
 LABELS = {"mail": "Email", "chat": "Chat", "fb": "Facebook"}
@@ -571,9 +571,9 @@ def test_closed_now_names_the_closed_channels_of_a_board() -> None:
     from datetime import datetime, time, timedelta
     from zoneinfo import ZoneInfo
 
-    from tui.core.board import Board, ChannelRow
-    from tui.core.metrics import ChannelMetrics
-    from tui.core.settings import Channel, OpenHours
+    from sportello.core.board import Board, ChannelRow
+    from sportello.core.metrics import ChannelMetrics
+    from sportello.core.settings import Channel, OpenHours
 
     rome = ZoneInfo("Europe/Rome")
     hours = OpenHours(weekly=(((time(9), time(19)),),) * 7, timezone=rome, holidays=frozenset())

@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from tui.core.board import Board, ChannelRow
-from tui.core.folding import search_text
-from tui.core.metrics import ChannelMetrics
-from tui.core.queue_view import (
+from sportello.core.board import Board, ChannelRow
+from sportello.core.folding import search_text
+from sportello.core.metrics import ChannelMetrics
+from sportello.core.queue_view import (
     NO_SUBJECT,
     PreparedRows,
     QueueRow,
@@ -23,8 +23,8 @@ from tui.core.queue_view import (
     build_rows,
     prepare_rows,
 )
-from tui.core.records import QueueItem
-from tui.core.settings import Channel
+from sportello.core.records import QueueItem
+from sportello.core.settings import Channel
 
 NOW = 1_790_000_000.0
 LABELS = {"mail": "Email", "chat": "chat", "fb": "Facebook"}

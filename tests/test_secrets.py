@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from adapters import Adapter, ChannelState, Option
-from tui.core import secrets
-from tui.core.secrets import SecretError, parse_ref, reference_problem, resolve, resolve_options
-from tui.core.settings import Channel, SecretRef
+from sportello.core import secrets
+from sportello.core.secrets import (
+    SecretError,
+    parse_ref,
+    reference_problem,
+    resolve,
+    resolve_options,
+)
+from sportello.core.settings import Channel, SecretRef
+from sportello_sdk import Adapter, ChannelState, Option
 
 SECRET = "s3cr3t-V4lue"
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from sportello.core.glyphs import ASCII, UNICODE, set_glyphs
 from tests.dashboard_fixtures import demo_app, until_loaded
 from tests.terminal_render import terminal_lines
-from tui.core.glyphs import ASCII, UNICODE, set_glyphs
 
 SnapCompare = Callable[..., bool]
 

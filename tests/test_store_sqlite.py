@@ -22,7 +22,16 @@ from typing import Any
 
 import pytest
 
-from adapters.models import Author
+from sportello.core import migrations
+from sportello.core.migrations import APPLICATION_ID, MIGRATIONS, latest, statements
+from sportello.core.records import Health, PollOutcome
+from sportello.core.store import (
+    CHECKPOINT_EVERY,
+    POLLS_S,
+    Store,
+    StoreError,
+)
+from sportello_sdk.models import Author
 from tests.helpers_store import (
     GENERATION_SIZE,
     T0,
@@ -32,15 +41,6 @@ from tests.helpers_store import (
     message,
     open_store,
     state,
-)
-from tui.core import migrations
-from tui.core.migrations import APPLICATION_ID, MIGRATIONS, latest, statements
-from tui.core.records import Health, PollOutcome
-from tui.core.store import (
-    CHECKPOINT_EVERY,
-    POLLS_S,
-    Store,
-    StoreError,
 )
 
 HELPER = Path(__file__).with_name("helpers_store.py")
@@ -473,7 +473,7 @@ async def test_a_new_message_updates_the_search_text_of_its_conversation_only(
 
 
 async def test_a_huge_text_stays_a_small_file(tmp_path: Path) -> None:
-    """The caps (tui.core.ingest) apply before anything is written."""
+    """The caps (sportello.core.ingest) apply before anything is written."""
     db = tmp_path / "store.db"
     async with await open_store(db) as store:
         huge = conversation("c1", subject="S" * 1_000_000, messages=[message("T" * 1_000_000, 1)])
@@ -735,7 +735,7 @@ async def test_the_wal_starts_over_while_the_store_is_written_without_pause(
 
 LEADER = """
 import asyncio, sys
-from tui.core.store import Store
+from sportello.core.store import Store
 
 async def main() -> None:
     async with await Store.open(sys.argv[1]) as store:
@@ -802,9 +802,9 @@ async def test_a_folder_that_cannot_hold_the_lock_file_is_a_store_error(tmp_path
 async def test_a_delivery_that_fails_midway_writes_nothing(tmp_path: Path) -> None:
     """The sent mark and the reply's effects are one transaction: when recording
     the message fails, the action is still 'sending' and the conversation waits."""
-    from tui.core import outbox
-    from tui.core.outbox import Kind, State
-    from tui.core.store_contract import Delivery
+    from sportello.core import outbox
+    from sportello.core.outbox import Kind, State
+    from sportello.core.store_contract import Delivery
 
     db = tmp_path / "store.db"
     async with await open_store(db) as store:
@@ -841,7 +841,7 @@ async def test_a_durable_transition_waits_for_the_disk_and_only_it(
 ) -> None:
     """The outbox's claim before a send is committed with synchronous = FULL (it must
     survive a power cut); every other commit stays NORMAL."""
-    from tui.core import outbox
+    from sportello.core import outbox
 
     async with await Store.open(tmp_path / "store.db") as store:
         await store.sync_channels([channel("email")], {})

@@ -74,7 +74,7 @@ def _dashboard_pid(shell_pid: int) -> int:
             except OSError:
                 continue
             parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == shell_pid and b"tui.cli" in cmdline:
+            if parent == shell_pid and b"sportello.cli" in cmdline:
                 return int(entry.name)
         time.sleep(0.1)
     raise AssertionError("the dashboard process did not start")
@@ -101,7 +101,10 @@ def test_leaves_when_the_terminal_vanishes_and_no_sighup_comes(tmp_path: Path) -
     # The shell leads the session and ignores SIGHUP, like a `make run` that
     # outlives its terminal: the kernel tells only the leader, so the dashboard
     # hears nothing and must notice by itself.
-    shell = 'trap \'\' HUP; "$0" -m tui.cli --config "$1"; echo "exit=$?" > "$2/exit.txt"; sleep 30'
+    shell = (
+        'trap \'\' HUP; "$0" -m sportello.cli --config "$1"; '
+        'echo "exit=$?" > "$2/exit.txt"; sleep 30'
+    )
     shell_pid, master = _spawn(tmp_path, shell)
     dashboard = 0
     try:
@@ -120,7 +123,7 @@ def test_leaves_when_the_terminal_vanishes_and_no_sighup_comes(tmp_path: Path) -
 
 
 def test_sigterm_ends_the_dashboard_cleanly(tmp_path: Path) -> None:
-    shell_pid, master = _spawn(tmp_path, 'exec "$0" -m tui.cli --config "$1"')
+    shell_pid, master = _spawn(tmp_path, 'exec "$0" -m sportello.cli --config "$1"')
     try:
         assert b"Queue" in _read_until(master, b"Queue", 30), "no dashboard on the terminal"
         os.kill(shell_pid, signal.SIGTERM)

@@ -17,16 +17,16 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from adapters.demo_record import deliveries_by_key, record_path
+from sportello.app import SportelloApp
+from sportello.core.desk import Desk
+from sportello.core.outbox import Action, Kind, State
+from sportello.core.settings import Config
+from sportello.screens.conversation import ConversationScreen
+from sportello.screens.pick import ConfirmScreen, PickScreen
+from sportello.widgets.composer import Composer
+from sportello.widgets.key_bar import KeyBar
+from sportello_demo.record import deliveries_by_key, record_path
 from tests.dashboard_fixtures import FROZEN, demo_config, until_loaded
-from tui.app import SportelloApp
-from tui.core.desk import Desk
-from tui.core.outbox import Action, Kind, State
-from tui.core.settings import Config
-from tui.screens.conversation import ConversationScreen
-from tui.screens.pick import ConfirmScreen, PickScreen
-from tui.widgets.composer import Composer
-from tui.widgets.key_bar import KeyBar
 
 
 class Clock:
@@ -292,7 +292,7 @@ async def test_read_only_refuses_every_action_with_the_reason(tmp_path: Path) ->
 
 
 async def test_r_retries_a_failed_action_and_d_discards_an_unknown_one(tmp_path: Path) -> None:
-    from tui.core import outbox as states
+    from sportello.core import outbox as states
 
     clock = Clock()
     app = make_app(tmp_path / "store.db", clock)
@@ -330,7 +330,7 @@ async def test_r_retries_a_failed_action_and_d_discards_an_unknown_one(tmp_path:
 
 
 async def test_the_palette_offers_every_triage_action_and_says_why_not(tmp_path: Path) -> None:
-    from tui.commands import palette_commands
+    from sportello.commands import palette_commands
 
     app = make_app(tmp_path / "store.db", Clock(), read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:

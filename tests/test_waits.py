@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tui.core.waits import event_or_timeout
+from sportello.core.waits import event_or_timeout
 
 
 async def test_true_when_set_false_when_the_time_runs_out() -> None:

@@ -1,1 +1,1 @@
-"""The store contract suite: what any backend of :mod:`tui.core.store_contract` must do."""
+"""The store contract suite: what any backend of :mod:`sportello.core.store_contract` must do."""

@@ -1,16 +1,16 @@
 """Builders for the contract suite's outbox tests: actions made and moved through
-:mod:`tui.core.outbox`, as the desk and the collector make them."""
+:mod:`sportello.core.outbox`, as the desk and the collector make them."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from adapters.models import Message
+from sportello.core import outbox
+from sportello.core.outbox import Action, Kind, State
+from sportello.core.records import QueueItem
+from sportello.core.store_contract import Delivery, StoreBackend
+from sportello_sdk.models import Message
 from tests.helpers_store import T0, conversation, state
-from tui.core import outbox
-from tui.core.outbox import Action, Kind, State
-from tui.core.records import QueueItem
-from tui.core.store_contract import Delivery, StoreBackend
 
 Opener = Callable[[], Awaitable[StoreBackend]]  # the open_store fixture
 

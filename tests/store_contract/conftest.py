@@ -1,6 +1,6 @@
 """The store contract suite: every test here runs once per backend of :data:`BACKENDS`.
 
-The tests use only the :class:`~tui.core.store_contract.StoreBackend` methods: no
+The tests use only the :class:`~sportello.core.store_contract.StoreBackend` methods: no
 SQL, no file, no knowledge of SQLite. A backend is a factory
 ``async def open_backend(tmp_path) -> StoreBackend``: the same folder opens the
 same store (a second call is a second process on it), a new folder an empty one.
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from sportello.core.store import Store
+from sportello.core.store_contract import StoreBackend
 from tests.helpers_store import channel
 from tests.store_contract.builders import Opener
-from tui.core.store import Store
-from tui.core.store_contract import StoreBackend
 
 OpenBackend = Callable[[Path], Awaitable[StoreBackend]]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sportello.core.polling_status import CollectorInfo
+from sportello.core.store_contract import StoreBackend
 from tests.helpers_store import T0
 from tests.store_contract.builders import Opener
-from tui.core.polling_status import CollectorInfo
-from tui.core.store_contract import StoreBackend
 
 DAY = 86_400.0
 

@@ -14,12 +14,12 @@ import math
 
 import pytest
 
-from adapters.models import Author, ChannelState
+from sportello.core import outbox
+from sportello.core.outbox import Kind
+from sportello.core.store_contract import Delivery, StoreBackend
+from sportello_sdk.models import Author, ChannelState
 from tests.helpers_store import T0, conversation, message, state
 from tests.store_contract.builders import claimed, delivered, make, waiting_one
-from tui.core import outbox
-from tui.core.outbox import Kind
-from tui.core.store_contract import Delivery, StoreBackend
 
 CUSTOMER = message("Dov'è il mio ordine?", 10, external_id="m1")
 

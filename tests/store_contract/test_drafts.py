@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from sportello.core.records import Draft
+from sportello.core.store_contract import StoreBackend
 from tests.helpers_store import T0
 from tests.store_contract.builders import Opener, waiting_one
-from tui.core.records import Draft
-from tui.core.store_contract import StoreBackend
 
 
 async def test_drafts_are_saved_replaced_deleted_and_listed(

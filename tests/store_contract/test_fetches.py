@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.models import Author
+from sportello.core.ingest import FIELD_MAX, TEXT_MAX
+from sportello.core.records import Health, PollOutcome
+from sportello.core.store_contract import StoreBackend, StoreError
+from sportello_sdk.models import Author
 from tests.helpers_store import T0, channel, conversation, message, state
 from tests.store_contract.builders import Opener
-from tui.core.ingest import FIELD_MAX, TEXT_MAX
-from tui.core.records import Health, PollOutcome
-from tui.core.store_contract import StoreBackend, StoreError
 
 
 async def test_sync_channels_follows_the_config(open_store: Opener) -> None:
@@ -170,8 +170,8 @@ async def test_hostile_text_is_stored_raw_but_bounded(backend: StoreBackend) -> 
 
 
 async def test_a_customer_known_only_by_a_handle_is_named_by_it(backend: StoreBackend) -> None:
-    from adapters import Conversation, Customer
-    from tui.core.queue_view import build_rows
+    from sportello.core.queue_view import build_rows
+    from sportello_sdk import Conversation, Customer
 
     at = datetime.fromtimestamp(T0 - 60, UTC)
     handled = Conversation("t1", Customer(handle="@maria_r"), "Ciao", at, at)

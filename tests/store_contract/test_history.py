@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from sportello.core.store_contract import StoreBackend
 from tests.helpers_store import T0, channel, conversation, state
-from tui.core.store_contract import StoreBackend
 
 
 async def test_first_response_is_never_cleared_and_first_message_keeps_the_earliest(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sportello.core.store_contract import StoreError
 from tests.helpers_store import T0, channel, conversation, state
 from tests.store_contract.builders import Opener
-from tui.core.store_contract import StoreError
 
 
 async def test_close_is_idempotent_and_a_closed_store_refuses_everything(

@@ -1,11 +1,11 @@
-"""Messages: identity (tui.core.ingest.message_key), deduplication, order, limits."""
+"""Messages: identity (sportello.core.ingest.message_key), deduplication, order, limits."""
 
 from __future__ import annotations
 
-from adapters.models import Author
+from sportello.core.ingest import message_key
+from sportello.core.store_contract import StoreBackend
+from sportello_sdk.models import Author
 from tests.helpers_store import T0, conversation, message, state
-from tui.core.ingest import message_key
-from tui.core.store_contract import StoreBackend
 
 
 async def test_messages_are_deduplicated_and_listed_oldest_first(backend: StoreBackend) -> None:

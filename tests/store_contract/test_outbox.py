@@ -9,12 +9,12 @@ from dataclasses import replace
 
 import pytest
 
+from sportello.core import outbox
+from sportello.core.outbox import ACTIVE, Action, Kind, State
+from sportello.core.records import Draft
+from sportello.core.store_contract import StoreBackend, StoreError
 from tests.helpers_store import T0
 from tests.store_contract.builders import Opener, claimed, delivered, make, waiting_one
-from tui.core import outbox
-from tui.core.outbox import ACTIVE, Action, Kind, State
-from tui.core.records import Draft
-from tui.core.store_contract import StoreBackend, StoreError
 
 
 async def test_an_action_round_trips_whole(backend: StoreBackend) -> None:

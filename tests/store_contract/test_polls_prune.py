@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from sportello.core.records import Health, PollOutcome
+from sportello.core.store_contract import StoreBackend
 from tests.helpers_store import T0, conversation, message, state
-from tui.core.records import Health, PollOutcome
-from tui.core.store_contract import StoreBackend
 
 DAY = 86_400.0
 HISTORY_S = 365 * DAY  # the default history kept: a year before a channel's newest snapshot

@@ -8,11 +8,11 @@ requests. Another process (a second store on the same file) sees them move.
 
 from __future__ import annotations
 
+from sportello.core.polling_status import CollectorInfo
+from sportello.core.records import Health, PollOutcome
+from sportello.core.store_contract import Revisions, StoreBackend
 from tests.helpers_store import T0, conversation, state
 from tests.store_contract.builders import Opener, claimed, make, waiting_one
-from tui.core.polling_status import CollectorInfo
-from tui.core.records import Health, PollOutcome
-from tui.core.store_contract import Revisions, StoreBackend
 
 
 def moved(before: Revisions, after: Revisions) -> set[str]:

@@ -1,0 +1,117 @@
+"""What the store hands back to the collector, the CLI and the screen.
+
+Times are Unix seconds (UTC) as floats: cheap to sort and compare for 100,000
+rows. Customer text in these records is raw: the screen sanitises it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Health(enum.StrEnum):
+    """A channel's polling health."""
+
+    UNKNOWN = "unknown"  # never polled yet
+    OK = "ok"
+    DEGRADED = "degraded"  # the last poll failed; retrying with backoff
+    DOWN = "down"  # failing for a while, or failing in a way retries will not fix
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRecord:
+    """A channel's last known state in the store."""
+
+    id: str
+    label: str
+    adapter: str
+    kind: str
+    health: Health
+    last_error: str | None
+    failing_since: float | None
+    last_poll_at: float | None
+    last_ok_at: float | None
+    on_hold: int | None  # phone: callers on hold
+    longest_hold_s: float | None  # phone: the longest hold
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One waiting conversation, as the queue lists it."""
+
+    conversation_id: int
+    channel_id: str
+    external_id: str
+    customer_name: str | None
+    customer_email: str | None
+    customer_phone: str | None
+    subject: str
+    first_customer_message_at: float
+    waiting_since: float
+    # The start of the last messages, folded (sportello.core.folding.search_text): what the
+    # filter searches of them. Empty until the store has computed it.
+    search_text: str = ""
+    # A handle (Telegram @name, a Facebook id) for a customer known by nothing else.
+    customer_handle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    author: str  # "customer" | "business"
+    author_name: str | None
+    sent_at: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FirstResponse:
+    """A conversation's first customer message and the business's first reply."""
+
+    channel_id: str
+    first_customer_message_at: float
+    first_response_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The queue of one channel at one moment, for history and trends."""
+
+    channel_id: str
+    taken_at: float
+    waiting: int
+    oldest_waiting_since: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    channel_id: str
+    started_at: float
+    finished_at: float
+    ok: bool
+    error: str | None
+    conversations: int
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A reply being written: kept in the store so that it survives a restart and
+    others on the server see that someone is writing."""
+
+    conversation_id: int
+    author: str  # user@host
+    text: str
+    opened_at: float  # when the composer was first opened on it
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    """What a conversation's handling looks like beyond its wait."""
+
+    conversation_id: int
+    assignee: str | None
+    last_business_at: float | None  # the business's last message, from any tool
+    handled_at: float | None  # answered, closed or snoozed through sportello
+    snoozed_until: float | None
+    closed: bool
