@@ -198,7 +198,10 @@ class ChannelHttp:
         while True:
             now = self._monotonic()
             left = deadline - policy.deadline_margin_s - now
-            refusal = "no time left in the budget" if left <= 0 else self._breaker.admit(now)
+            if left > 0:
+                refusal, trial = self._breaker.admit(now)
+            else:
+                refusal, trial = "no time left in the budget", False
             if refusal is not None:
                 refused = ConnectionFailed(f"{origin(request)}: {refusal}")
                 self._last_failure = refused.message
@@ -212,22 +215,22 @@ class ChannelHttp:
             except (httpx.TransportError, TimeoutError, _TooLarge) as exc:
                 failure = exc
             except BaseException:
-                self._breaker.release()
+                self._breaker.release(trial)
                 raise
             tries += 1
             wait: float | None = None
             if failure is not None:
                 if exception_is_failure(failure):
-                    self._breaker.failed(self._monotonic())
+                    self._breaker.failed(self._monotonic(), trial)
                 else:
-                    self._breaker.release()
+                    self._breaker.release(trial)
                 retry = exception_retryable(failure, safe)
             else:
                 assert response is not None
                 code = response.status_code
                 self._observe(response)
                 if code >= 500:
-                    self._breaker.failed(self._monotonic())
+                    self._breaker.failed(self._monotonic(), trial)
                 else:
                     self._breaker.succeeded()
                 wait = retry_after_of(response, self._wall()) if code in (429, 503) else None
@@ -344,7 +347,9 @@ class ChannelHttp:
         return HttpReport(
             channel_id=self.channel_id,
             breaker_state=state,
-            open_until=wall + (open_until - now) if state == "open" and open_until else None,
+            open_until=wall + (open_until - now)
+            if open_until is not None and state == "open"
+            else None,
             consecutive_failures=self._breaker.failures,
             slow_down_until=slow_until,
             suggested_interval_s=interval,

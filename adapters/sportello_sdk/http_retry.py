@@ -99,32 +99,35 @@ class Breaker:
             return "closed"
         return "open" if now < self.open_until else "half-open"
 
-    def admit(self, now: float) -> str | None:
-        """None when a request may go now, else why not (for the fail-fast message).
+    def admit(self, now: float) -> tuple[str | None, bool]:
+        """``(why not, None when a request may go now; whether it is the trial)``.
         Admitting in half-open takes the one trial slot."""
         state = self.state(now)
         if state == "closed":
-            return None
+            return None, False
         if state == "open":
             assert self.open_until is not None
             wait = max(1, round(self.open_until - now))
-            return f"circuit open after {self.failures} failures; next try in {wait}s"
+            return f"circuit open after {self.failures} failures; next try in {wait}s", False
         if self.trial:
-            return f"circuit half-open after {self.failures} failures; a trial request is out"
+            why = f"circuit half-open after {self.failures} failures; a trial request is out"
+            return why, False
         self.trial = True
-        return None
+        return None, True
 
     def succeeded(self) -> None:
         self.failures = 0
         self.open_until = None
         self.trial = False
 
-    def failed(self, now: float) -> None:
+    def failed(self, now: float, trial: bool) -> None:
         self.failures += 1
-        if self.trial or self.failures >= self.threshold:
+        if trial or self.failures >= self.threshold:
             self.open_until = now + self.cooldown_s
-        self.trial = False
+        if trial:
+            self.trial = False
 
-    def release(self) -> None:
-        """The trial ended without telling (cancelled, or our own request was wrong)."""
-        self.trial = False
+    def release(self, trial: bool) -> None:
+        """A request ended without telling (cancelled, or our own request was wrong)."""
+        if trial:
+            self.trial = False
