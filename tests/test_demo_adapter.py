@@ -1,4 +1,7 @@
-"""The demo adapter: a believable shop, deterministic, shaped by the time of day."""
+"""The demo adapter: a believable shop, deterministic, shaped by the time of day.
+
+Sessions are opened as the collector opens them: options checked by the
+declaration, then ``DemoAdapter.connect`` with a ``ChannelContext``."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +21,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sportello_demo import data
-from sportello_demo.adapter import MAX_MESSAGES, PROFILES, DemoAdapter
+from sportello_demo import DemoAdapter, data
+from sportello_demo.profiles import PROFILES
 from sportello_demo.record import answer_elsewhere, deliveries_by_key, read_record
+from sportello_demo.session import DemoSession
+from sportello_demo.threads import MAX_MESSAGES
 from sportello_sdk import (
+    ActionKind,
+    ActionRequest,
+    ActionResult,
     Author,
+    ChannelContext,
     ChannelKind,
     ChannelState,
     ConfigurationError,
@@ -29,7 +39,6 @@ from sportello_sdk import (
     Conversation,
     ProtocolError,
 )
-from sportello_sdk.models import ActionKind, ActionRequest
 
 ROME = ZoneInfo("Europe/Rome")
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +48,7 @@ SEEDS = range(1, 11)
 
 @pytest.fixture(autouse=True)
 def _records_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every demo adapter of these tests keeps its record under tmp_path."""
+    """Every demo session of these tests keeps its record under tmp_path."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
@@ -65,19 +74,28 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def make(
+def context(channel_id: str, options: dict[str, Any], clock: Clock) -> ChannelContext:
+    """What the collector gives ``connect``: the options checked and typed."""
+    return ChannelContext(
+        channel_id=channel_id, options=DemoAdapter.declared_options(options), clock=clock
+    )
+
+
+async def make(
     profile: str = "email",
     at: datetime = TUESDAY_11,
     channel_id: str | None = None,
     **options: Any,
-) -> tuple[DemoAdapter, Clock]:
+) -> tuple[DemoSession, Clock]:
     clock = Clock(at)
-    return DemoAdapter(channel_id or profile, {"profile": profile, **options}, clock), clock
+    options = {"profile": profile, **options}
+    session = await DemoAdapter.connect(context(channel_id or profile, options, clock))
+    return session, clock
 
 
 async def fetch(profile: str = "email", at: datetime = TUESDAY_11, **options: Any) -> ChannelState:
-    adapter, _ = make(profile, at, **options)
-    return await adapter.fetch()
+    session, _ = await make(profile, at, **options)
+    return await session.fetch({})
 
 
 def waiting(state: ChannelState) -> list[Conversation]:
@@ -111,8 +129,8 @@ async def test_the_same_seed_and_clock_give_the_same_world(profile: str) -> None
 async def test_another_seed_or_channel_gives_another_world(profile: str) -> None:
     base = await fetch(profile, TUESDAY_11, seed=3)
     other_seed = await fetch(profile, TUESDAY_11, seed=4)
-    adapter, _ = make(profile, TUESDAY_11, channel_id=f"{profile}-2", seed=3)
-    other_channel = await adapter.fetch()
+    session, _ = await make(profile, TUESDAY_11, channel_id=f"{profile}-2", seed=3)
+    other_channel = await session.fetch({})
     assert base.conversations != other_seed.conversations
     assert base.conversations != other_channel.conversations
 
@@ -120,15 +138,19 @@ async def test_another_seed_or_channel_gives_another_world(profile: str) -> None
 DIGEST_SCRIPT = """
 import asyncio, hashlib, sys
 from datetime import datetime
-from sportello_demo.adapter import PROFILES, DemoAdapter
+from sportello_demo import DemoAdapter
+from sportello_demo.profiles import PROFILES
+from sportello_sdk import ChannelContext
 
 def digest(when):
     now = datetime.fromisoformat(when)
     async def states():
         out = []
         for profile in PROFILES:
-            adapter = DemoAdapter(profile, {"profile": profile, "seed": 11}, lambda: now)
-            out.append(repr(await adapter.fetch()))
+            options = DemoAdapter.declared_options({"profile": profile, "seed": 11})
+            context = ChannelContext(channel_id=profile, options=options, clock=lambda: now)
+            session = await DemoAdapter.connect(context)
+            out.append(repr(await session.fetch({})))
         return out
     return hashlib.sha256("\\n".join(asyncio.run(states())).encode()).hexdigest()
 
@@ -161,10 +183,10 @@ def test_another_process_sees_the_same_world() -> None:
 @pytest.mark.parametrize("profile", PROFILES)
 async def test_the_world_moves_on_consistently(profile: str) -> None:
     """A conversation keeps its story from one poll to the next; caching changes nothing."""
-    adapter, clock = make(profile, TUESDAY_11, seed=5)
-    before = {c.external_id: c for c in (await adapter.fetch()).conversations}
+    session, clock = await make(profile, TUESDAY_11, seed=5)
+    before = {c.external_id: c for c in (await session.fetch({})).conversations}
     clock.advance(minutes=7)
-    after = await adapter.fetch()
+    after = await session.fetch({})
     fresh = await fetch(profile, clock.now, seed=5)
     assert after == fresh
     kept = 0
@@ -273,9 +295,9 @@ async def test_callers_hold_during_open_hours() -> None:
 @pytest.mark.parametrize("profile", ["email", "chat", "phone"])
 @pytest.mark.parametrize("scale", [1, 37, 1500])
 async def test_scale_keeps_exactly_n_waiting(profile: str, scale: int) -> None:
-    adapter, clock = make(profile, TUESDAY_03, scale=scale)
+    session, clock = await make(profile, TUESDAY_03, scale=scale)
     for _ in range(3):
-        state = await adapter.fetch()
+        state = await session.fetch({})
         assert len(waiting(state)) == scale
         ids = [c.external_id for c in state.conversations]
         assert len(ids) == len(set(ids))
@@ -286,18 +308,18 @@ async def test_scale_keeps_exactly_n_waiting(profile: str, scale: int) -> None:
 
 async def test_scale_world_barely_changes_between_two_polls() -> None:
     """A store seeded from one fetch must match the app's first poll a little later."""
-    adapter, clock = make("chat", TUESDAY_11, scale=2000)
-    before = waiting_ids(await adapter.fetch())
+    session, clock = await make("chat", TUESDAY_11, scale=2000)
+    before = waiting_ids(await session.fetch({}))
     clock.advance(minutes=5)
-    after = waiting_ids(await adapter.fetch())
+    after = waiting_ids(await session.fetch({}))
     assert len(before & after) >= 0.9 * len(before)
     assert before != after  # but it is alive
 
 
 async def test_scale_5000_fetch_works() -> None:
-    adapter, _ = make("email", TUESDAY_11, scale=5000)
+    session, _ = await make("email", TUESDAY_11, scale=5000)
     started = time.perf_counter()
-    state = await adapter.fetch()
+    state = await session.fetch({})
     elapsed = time.perf_counter() - started
     assert len(waiting(state)) == 5000
     assert all(len(c.messages) <= 2 for c in state.conversations)
@@ -305,10 +327,10 @@ async def test_scale_5000_fetch_works() -> None:
 
 
 async def test_a_reply_at_scale_leaves_the_queue() -> None:
-    adapter, _ = make("email", TUESDAY_11, scale=50)
-    target = waiting(await adapter.fetch())[10]
-    await adapter.act(reply(target.external_id, "Fatto!", "k1"))
-    state = await adapter.fetch()
+    session, _ = await make("email", TUESDAY_11, scale=50)
+    target = waiting(await session.fetch({}))[10]
+    await session.act(reply(target.external_id, "Fatto!", "k1"))
+    state = await session.fetch({})
     assert len(waiting(state)) == 49
     (after,) = [c for c in state.conversations if c.external_id == target.external_id]
     assert after.first_response_at is not None
@@ -319,12 +341,12 @@ async def test_a_reply_at_scale_leaves_the_queue() -> None:
 
 
 async def test_a_reply_takes_the_conversation_out_of_the_queue() -> None:
-    adapter, clock = make("email", TUESDAY_11)
-    before = await adapter.fetch()
+    session, clock = await make("email", TUESDAY_11)
+    before = await session.fetch({})
     target = waiting(before)[0]
-    result = await adapter.act(reply(target.external_id, "Buongiorno, ecco la risposta.", "r-1"))
+    result = await session.act(reply(target.external_id, "Buongiorno, ecco la risposta.", "r-1"))
     assert result.done_at == clock.now
-    after = await adapter.fetch()
+    after = await session.fetch({})
     assert waiting_ids(after) == waiting_ids(before) - {target.external_id}
     (answered,) = [c for c in after.conversations if c.external_id == target.external_id]
     assert answered.waiting_since is None
@@ -337,40 +359,42 @@ async def test_a_reply_takes_the_conversation_out_of_the_queue() -> None:
         result.external_id,
     )
     clock.advance(hours=30)  # answered conversations are reported for a day
-    assert target.external_id not in {c.external_id for c in (await adapter.fetch()).conversations}
+    assert target.external_id not in {
+        c.external_id for c in (await session.fetch({})).conversations
+    }
 
 
 async def test_sending_the_same_key_twice_sends_once() -> None:
-    adapter, clock = make("chat", TUESDAY_17, seed=2)
-    target = waiting(await adapter.fetch())[0]
-    first = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
+    session, clock = await make("chat", TUESDAY_17, seed=2)
+    target = waiting(await session.fetch({}))[0]
+    first = await session.act(reply(target.external_id, "Eccomi!", "same-key"))
     clock.advance(seconds=30)
-    again = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
+    again = await session.act(reply(target.external_id, "Eccomi!", "same-key"))
     assert again == first
-    other = await adapter.act(reply(target.external_id, "Altro?", "other-key"))
+    other = await session.act(reply(target.external_id, "Altro?", "other-key"))
     assert other.external_id != first.external_id
     (after,) = [
-        c for c in (await adapter.fetch()).conversations if c.external_id == target.external_id
+        c for c in (await session.fetch({})).conversations if c.external_id == target.external_id
     ]
     assert [m.text for m in after.messages].count("Eccomi!") == 1
     assert [m.text for m in after.messages].count("Altro?") == 1
 
 
 async def test_close_assign_and_snooze() -> None:
-    adapter, clock = make("email", TUESDAY_11, seed=4)
-    control, control_clock = make("email", TUESDAY_11, seed=4)
+    session, clock = await make("email", TUESDAY_11, seed=4)
+    control, control_clock = await make("email", TUESDAY_11, seed=4)
     control_clock.advance(hours=1)
-    still_waiting = waiting_ids(await control.fetch())
-    queue = [c for c in waiting(await adapter.fetch()) if c.external_id in still_waiting]
+    still_waiting = waiting_ids(await control.fetch({}))
+    queue = [c for c in waiting(await session.fetch({})) if c.external_id in still_waiting]
     assert len(queue) >= 3, "some e-mails of 11:00 are still waiting at 12:00"
     closed, snoozed, assigned = queue[:3]
 
-    await adapter.act(action(ActionKind.CLOSE, closed.external_id))
-    await adapter.act(
+    await session.act(action(ActionKind.CLOSE, closed.external_id))
+    await session.act(
         action(ActionKind.SNOOZE, snoozed.external_id, until=clock.now + timedelta(minutes=30))
     )
-    await adapter.act(action(ActionKind.ASSIGN, assigned.external_id, assignee="marco"))
-    state = await adapter.fetch()
+    await session.act(action(ActionKind.ASSIGN, assigned.external_id, assignee="marco"))
+    state = await session.fetch({})
     ids = waiting_ids(state)
     assert closed.external_id not in ids
     assert snoozed.external_id not in ids
@@ -379,7 +403,7 @@ async def test_close_assign_and_snooze() -> None:
     assert marco.assignee == "marco"
 
     clock.advance(hours=1)  # the snooze is over
-    state = await adapter.fetch()
+    state = await session.fetch({})
     by_id = {c.external_id: c for c in state.conversations}
     assert by_id[snoozed.external_id].waiting_since == snoozed.waiting_since
     assert not by_id[closed.external_id].waiting
@@ -390,22 +414,22 @@ async def test_a_closed_conversation_reopens_when_the_customer_writes_again() ->
     for seed in range(1, 60):
         for minute in range(0, 60, 4):
             at = rome(2025, 3, 11, 10, minute)
-            adapter, clock = make("chat", at, seed=seed)
-            later, _ = make("chat", at + timedelta(minutes=3), seed=seed)
-            now_state = {c.external_id: c for c in waiting(await adapter.fetch())}
-            for conversation in waiting(await later.fetch()):
+            session, clock = await make("chat", at, seed=seed)
+            later, _ = await make("chat", at + timedelta(minutes=3), seed=seed)
+            now_state = {c.external_id: c for c in waiting(await session.fetch({}))}
+            for conversation in waiting(await later.fetch({})):
                 old = now_state.get(conversation.external_id)
                 customer_messages = [m for m in conversation.messages if m.sent_at > at]
                 if old is None or not customer_messages:
                     continue
                 if any(m.author is Author.BUSINESS for m in conversation.messages):
                     continue
-                await adapter.act(action(ActionKind.CLOSE, old.external_id))
-                assert old.external_id not in waiting_ids(await adapter.fetch())
+                await session.act(action(ActionKind.CLOSE, old.external_id))
+                assert old.external_id not in waiting_ids(await session.fetch({}))
                 clock.advance(minutes=3)
                 (reopened,) = [
                     c
-                    for c in (await adapter.fetch()).conversations
+                    for c in (await session.fetch({})).conversations
                     if c.external_id == old.external_id
                 ]
                 assert reopened.waiting_since == customer_messages[0].sent_at
@@ -414,13 +438,13 @@ async def test_a_closed_conversation_reopens_when_the_customer_writes_again() ->
 
 
 async def test_actions_on_unknown_conversations_are_refused() -> None:
-    adapter, _ = make("email")
+    session, _ = await make("email")
     with pytest.raises(ProtocolError):
-        await adapter.act(reply("ch-1-0", "hi", "k"))
+        await session.act(reply("ch-1-0", "hi", "k"))
     with pytest.raises(ProtocolError):
-        await adapter.act(action(ActionKind.CLOSE, "nonsense"))
+        await session.act(action(ActionKind.CLOSE, "nonsense"))
     with pytest.raises(ProtocolError):  # a naive time
-        await adapter.act(action(ActionKind.SNOOZE, "em-1-0", until=datetime(2030, 1, 1)))
+        await session.act(action(ActionKind.SNOOZE, "em-1-0", until=datetime(2030, 1, 1)))
 
 
 # --------------------------------------------------------------------------- people and texts
@@ -500,10 +524,10 @@ async def test_the_same_customer_writes_on_two_channels() -> None:
     """Now and then a customer nobody answered tries a second channel."""
     by_profile: dict[str, list[Conversation]] = {}
     for profile in PROFILES:
-        adapter, clock = make(profile, rome(2025, 3, 11, 12), seed=7)
+        session, clock = await make(profile, rome(2025, 3, 11, 12), seed=7)
         by_profile[profile] = []
         for _ in range(4):  # a day and a half, each fetch covers the last 24 hours
-            by_profile[profile].extend((await adapter.fetch()).conversations)
+            by_profile[profile].extend((await session.fetch({})).conversations)
             clock.advance(hours=9)
     pairs = 0
     for conversations in by_profile.values():
@@ -607,28 +631,29 @@ async def test_every_conversation_is_consistent(profile: str) -> None:
 
 
 async def test_fail_rate_makes_polls_fail() -> None:
-    always, _ = make("email", fail_rate=1.0)
+    always, _ = await make("email", fail_rate=1.0)
     for _ in range(3):
         with pytest.raises(ConnectionFailed, match="simulated"):
-            await always.fetch()
-    sometimes, _ = make("email", fail_rate=0.5)
+            await always.fetch({})
+    sometimes, _ = await make("email", fail_rate=0.5)
     outcomes = []
     for _ in range(40):
         try:
-            await sometimes.fetch()
+            await sometimes.fetch({})
             outcomes.append(True)
         except ConnectionFailed:
             outcomes.append(False)
     assert 5 < outcomes.count(False) < 35
-    never, _ = make("email", fail_rate=0.0)
+    never, _ = await make("email", fail_rate=0.0)
     for _ in range(20):
-        await never.fetch()
+        await never.fetch({})
 
 
-def test_defaults_and_kinds() -> None:
-    adapter, _ = make("telegram")
-    assert (adapter.seed, adapter.scale, adapter.rate, adapter.fail_rate) == (7, 0, 1.0, 0.0)
-    kinds = {p: make(p)[0].channel_kind for p in PROFILES}
+async def test_defaults_and_kinds() -> None:
+    session, _ = await make("telegram")
+    assert (session.seed, session.scale, session.rate, session.fail_rate) == (7, 0, 1.0, 0.0)
+    typed = {p: DemoAdapter.declared_options({"profile": p}) for p in PROFILES}
+    kinds = {p: DemoAdapter.channel_kind(typed[p]) for p in PROFILES}
     assert kinds == {
         "email": ChannelKind.EMAIL,
         "chat": ChannelKind.CHAT,
@@ -636,15 +661,15 @@ def test_defaults_and_kinds() -> None:
         "facebook": ChannelKind.SOCIAL,
         "telegram": ChannelKind.SOCIAL,
     }
-    assert make("chat")[0].profile_expectation == timedelta(minutes=5)
-    assert make("email")[0].profile_expectation == timedelta(hours=4)
+    assert DemoAdapter.channel_expectation(typed["chat"]) == timedelta(minutes=5)
+    assert DemoAdapter.channel_expectation(typed["email"]) == timedelta(hours=4)
     assert DemoAdapter.kind is ChannelKind.OTHER
     assert DemoAdapter.default_expectation == timedelta(hours=1)
     caps = DemoAdapter.capabilities
     assert (caps.reply, caps.close, caps.assign, caps.snooze) == (True, True, True, True)
     assert (caps.reopen, caps.keys, caps.lookup, caps.recheck) == (True, True, True, True)
-    assert (adapter.honour_keys, adapter.act_delay, adapter.down_file) == (True, 0.0, None)
-    assert adapter.record_path.name == "telegram.jsonl"
+    assert (session.honour_keys, session.act_delay, session.down_file) == (True, 0.0, None)
+    assert session.record_path.name == "telegram.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -666,32 +691,37 @@ def test_defaults_and_kinds() -> None:
 )
 def test_bad_options_are_configuration_errors(options: dict[str, Any], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
-        DemoAdapter("x", options)
+        DemoAdapter.declared_options(options)
 
 
 async def test_aclose_can_be_called_twice() -> None:
-    adapter, _ = make("chat")
-    await adapter.fetch()
-    await adapter.aclose()
-    await adapter.aclose()
+    session, _ = await make("chat")
+    await session.fetch({})
+    await session.aclose()
+    await session.aclose()
 
 
-def test_fail_rate_range_is_the_declared_one() -> None:
+async def test_fail_rate_range_is_the_declared_one() -> None:
     declared = {option.name: option for option in DemoAdapter.options}["fail_rate"]
     assert (declared.minimum, declared.maximum) == (0, 1)
     with pytest.raises(ConfigurationError, match=r"^option fail_rate: must be between 0 and 1"):
-        DemoAdapter("x", {"profile": "email", "fail_rate": 1.5})
-    assert DemoAdapter("x", {"profile": "email", "fail_rate": 1}).fail_rate == 1.0
+        DemoAdapter.declared_options({"profile": "email", "fail_rate": 1.5})
+    session, _ = await make("email", fail_rate=1)
+    assert session.fail_rate == 1.0
 
 
-def test_the_options_the_config_coerced_are_taken_as_they_are() -> None:
+async def test_the_options_the_config_coerced_are_taken_as_they_are() -> None:
     from sportello.core.config import load_config
 
-    config = load_config(Path(__file__).resolve().parent.parent / "config.yaml")
+    config = load_config(REPO / "config.yaml")
     for channel in config.channels:
-        adapter = DemoAdapter(channel.id, channel.options)
-        assert adapter.config == channel.options  # every default already filled in
-        assert DemoAdapter.declared_options(adapter.config) == adapter.config
+        typed = DemoAdapter.declared_options(channel.options)
+        assert typed == channel.options  # every default already filled in
+        assert DemoAdapter.declared_options(typed) == typed
+        session = await DemoAdapter.connect(
+            ChannelContext(channel_id=channel.id, options=channel.options)
+        )
+        assert session.config == channel.options
 
 
 # --------------------------------------------------------------------------- the record
@@ -705,8 +735,8 @@ async def test_act_returns_only_once_its_line_is_fsynced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = tmp_path / "mail.jsonl"
-    adapter, _ = make("email", record=str(record))
-    target = waiting(await adapter.fetch())[0]
+    session, _ = await make("email", record=str(record))
+    target = waiting(await session.fetch({}))[0]
     events: list[str] = []
     real_fsync = os.fsync
 
@@ -717,24 +747,24 @@ async def test_act_returns_only_once_its_line_is_fsynced(
             events.append(f"fsync {lines}")
 
     monkeypatch.setattr("sportello_demo.record.os.fsync", fsync)
-    await adapter.act(reply(target.external_id, "Eccoci", "k-1"))
+    await session.act(reply(target.external_id, "Eccoci", "k-1"))
     events.append("returned")
-    await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    await session.act(action(ActionKind.CLOSE, target.external_id))
     events.append("returned")
     assert events == ["fsync 1", "returned", "fsync 2", "returned"]
 
 
 async def test_every_action_is_one_line_of_the_record(tmp_path: Path) -> None:
     record = tmp_path / "mail.jsonl"
-    adapter, clock = make("email", record=str(record))
-    a, b, c = waiting(await adapter.fetch())[:3]
+    session, clock = await make("email", record=str(record))
+    a, b, c = waiting(await session.fetch({}))[:3]
     until = clock.now + timedelta(hours=2)
-    result = await adapter.act(reply(a.external_id, "Grazie, è partito.", "k-reply"))
-    await adapter.act(action(ActionKind.ASSIGN, b.external_id, assignee="marco"))
-    await adapter.act(action(ActionKind.SNOOZE, b.external_id, until=until))
-    await adapter.act(action(ActionKind.SNOOZE, c.external_id))  # until the customer writes
-    await adapter.act(action(ActionKind.CLOSE, c.external_id))
-    await adapter.act(action(ActionKind.REOPEN, c.external_id))
+    result = await session.act(reply(a.external_id, "Grazie, è partito.", "k-reply"))
+    await session.act(action(ActionKind.ASSIGN, b.external_id, assignee="marco"))
+    await session.act(action(ActionKind.SNOOZE, b.external_id, until=until))
+    await session.act(action(ActionKind.SNOOZE, c.external_id))  # until the customer writes
+    await session.act(action(ActionKind.CLOSE, c.external_id))
+    await session.act(action(ActionKind.REOPEN, c.external_id))
     at = clock.now.timestamp()
     base = {"at": at}
     assert read_record(record) == [
@@ -779,21 +809,21 @@ async def test_every_action_is_one_line_of_the_record(tmp_path: Path) -> None:
 
 async def test_a_restart_finds_what_was_done(tmp_path: Path) -> None:
     record = str(tmp_path / "mail.jsonl")
-    adapter, clock = make("email", TUESDAY_11, seed=2, record=record)
-    queue = waiting(await adapter.fetch())
+    session, clock = await make("email", TUESDAY_11, seed=2, record=record)
+    queue = waiting(await session.fetch({}))
     assert len(queue) >= 4
     replied, closed, snoozed, assigned = queue[:4]
-    sent = await adapter.act(reply(replied.external_id, "Eccomi!", "k-r"))
-    await adapter.act(action(ActionKind.CLOSE, closed.external_id))
+    sent = await session.act(reply(replied.external_id, "Eccomi!", "k-r"))
+    await session.act(action(ActionKind.CLOSE, closed.external_id))
     until = clock.now + timedelta(hours=1)
-    await adapter.act(action(ActionKind.SNOOZE, snoozed.external_id, until=until))
-    await adapter.act(action(ActionKind.ASSIGN, assigned.external_id, assignee="giulia"))
+    await session.act(action(ActionKind.SNOOZE, snoozed.external_id, until=until))
+    await session.act(action(ActionKind.ASSIGN, assigned.external_id, assignee="giulia"))
     clock.advance(minutes=1)
-    before = await adapter.fetch()
-    await adapter.aclose()
+    before = await session.fetch({})
+    await session.aclose()
 
-    again, _ = make("email", clock.now, seed=2, record=record)  # a new process, say
-    after = await again.fetch()
+    again, _ = await make("email", clock.now, seed=2, record=record)  # a new process, say
+    after = await again.fetch({})
     assert after == before
     assert by_id(after)[replied.external_id].messages[-1].external_id == sent.external_id
     assert not by_id(after)[closed.external_id].waiting
@@ -809,10 +839,10 @@ async def test_a_restart_finds_what_was_done(tmp_path: Path) -> None:
 
 async def test_lookup_sees_a_record_written_by_another_process(tmp_path: Path) -> None:
     record = str(tmp_path / "mail.jsonl")
-    reader, _ = make("email", record=record)
+    reader, _ = await make("email", record=record)
     assert await reader.lookup(reply("em-1-0", "x", "k-other")) is None
-    writer, clock = make("email", record=record)
-    target = waiting(await writer.fetch())[0]
+    writer, clock = await make("email", record=record)
+    target = waiting(await writer.fetch({}))[0]
     sent = await writer.act(reply(target.external_id, "Fatto", "k-other"))
     assert await reader.lookup(reply(target.external_id, "Fatto", "k-other")) == sent
     assert sent.done_at == clock.now
@@ -820,30 +850,30 @@ async def test_lookup_sees_a_record_written_by_another_process(tmp_path: Path) -
 
 async def test_without_honour_keys_every_call_is_a_delivery(tmp_path: Path) -> None:
     record = str(tmp_path / "chat.jsonl")
-    adapter, clock = make("chat", TUESDAY_17, seed=2, record=record, honour_keys=False)
-    target = waiting(await adapter.fetch())[0]
-    first = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
+    session, clock = await make("chat", TUESDAY_17, seed=2, record=record, honour_keys=False)
+    target = waiting(await session.fetch({}))[0]
+    first = await session.act(reply(target.external_id, "Eccomi!", "same-key"))
     clock.advance(seconds=20)
-    second = await adapter.act(reply(target.external_id, "Eccomi!", "same-key"))
+    second = await session.act(reply(target.external_id, "Eccomi!", "same-key"))
     assert second.external_id != first.external_id
     assert deliveries_by_key(record) == {"same-key": 2}
     (after,) = [
-        c for c in (await adapter.fetch()).conversations if c.external_id == target.external_id
+        c for c in (await session.fetch({})).conversations if c.external_id == target.external_id
     ]
     assert [m.text for m in after.messages].count("Eccomi!") == 2
-    assert await adapter.lookup(reply(target.external_id, "Eccomi!", "same-key")) == first
+    assert await session.lookup(reply(target.external_id, "Eccomi!", "same-key")) == first
     assert DemoAdapter.capabilities.keys  # declared for the default; the switch is for tests
 
 
 async def test_a_torn_last_line_does_not_stop_the_channel(tmp_path: Path) -> None:
     record = tmp_path / "mail.jsonl"
-    adapter, _ = make("email", record=str(record))
-    target = waiting(await adapter.fetch())[0]
-    await adapter.act(action(ActionKind.CLOSE, target.external_id))
+    session, _ = await make("email", record=str(record))
+    target = waiting(await session.fetch({}))[0]
+    await session.act(action(ActionKind.CLOSE, target.external_id))
     with record.open("ab") as handle:  # the process died in the middle of the next line
         handle.write(b'{"key": "k-torn", "kind": "reply", "conversation": "em-')
-    restarted, _ = make("email", record=str(record))
-    state = await restarted.fetch()
+    restarted, _ = await make("email", record=str(record))
+    state = await restarted.fetch({})
     assert not by_id(state)[target.external_id].waiting
     assert await restarted.lookup(reply(target.external_id, "x", "k-torn")) is None
     await restarted.act(reply(target.external_id, "Eccoci", "k-after"))
@@ -852,51 +882,51 @@ async def test_a_torn_last_line_does_not_stop_the_channel(tmp_path: Path) -> Non
 
 async def test_removing_the_record_starts_the_demo_over(tmp_path: Path) -> None:
     record = tmp_path / "mail.jsonl"
-    adapter, _ = make("email", record=str(record))
-    before = await adapter.fetch()
+    session, _ = await make("email", record=str(record))
+    before = await session.fetch({})
     target = waiting(before)[0]
-    await adapter.act(action(ActionKind.CLOSE, target.external_id))
-    assert target.external_id not in waiting_ids(await adapter.fetch())
+    await session.act(action(ActionKind.CLOSE, target.external_id))
+    assert target.external_id not in waiting_ids(await session.fetch({}))
     record.unlink()
-    assert await adapter.fetch() == before
+    assert await session.fetch({}) == before
 
 
 async def test_two_channels_keep_different_default_records(tmp_path: Path) -> None:
-    shop, _ = make("email", channel_id="shop-mail")
-    other, _ = make("email", channel_id="other-mail")
+    shop, _ = await make("email", channel_id="shop-mail")
+    other, _ = await make("email", channel_id="other-mail")
     assert shop.record_path != other.record_path
     assert shop.record_path.parent == tmp_path / "state" / "sportello" / "demo"
-    untouched = await other.fetch()
-    target = waiting(await shop.fetch())[0]
+    untouched = await other.fetch({})
+    target = waiting(await shop.fetch({}))[0]
     await shop.act(action(ActionKind.CLOSE, target.external_id))
     assert len(read_record(shop.record_path)) == 1
     assert not other.record_path.exists()
-    assert await other.fetch() == untouched
+    assert await other.fetch({}) == untouched
 
 
 async def test_a_record_that_cannot_be_written_fails_the_action(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    adapter, _ = make("email", record=str(blocker / "mail.jsonl"))
-    target = waiting(await adapter.fetch())[0]
+    session, _ = await make("email", record=str(blocker / "mail.jsonl"))
+    target = waiting(await session.fetch({}))[0]
     with pytest.raises(ConnectionFailed, match="cannot write the demo record") as caught:
-        await adapter.act(action(ActionKind.CLOSE, target.external_id))
+        await session.act(action(ActionKind.CLOSE, target.external_id))
     assert caught.value.retryable
-    assert target.external_id in waiting_ids(await adapter.fetch())
+    assert target.external_id in waiting_ids(await session.fetch({}))
 
 
 async def test_a_scale_queue_keeps_its_actions_across_a_restart(tmp_path: Path) -> None:
     record = str(tmp_path / "scale.jsonl")
-    adapter, clock = make("email", TUESDAY_11, scale=3000, record=record)
-    queue = waiting(await adapter.fetch())
+    session, clock = await make("email", TUESDAY_11, scale=3000, record=record)
+    queue = waiting(await session.fetch({}))
     for n, target in enumerate(queue[:50]):
-        await adapter.act(reply(target.external_id, "Risposto", f"k-{n}"))
-    again, _ = make("email", clock.now, scale=3000, record=record)
+        await session.act(reply(target.external_id, "Risposto", f"k-{n}"))
+    again, _ = await make("email", clock.now, scale=3000, record=record)
     started = time.perf_counter()
-    state = await again.fetch()
+    state = await again.fetch({})
     elapsed = time.perf_counter() - started
     assert len(waiting(state)) == 3000 - 50
-    assert state == await adapter.fetch()
+    assert state == await session.fetch({})
     print(f"demo scale=3000 fetch with 50 recorded replies: {elapsed * 1000:.0f} ms")
 
 
@@ -906,27 +936,27 @@ async def test_a_scale_queue_keeps_its_actions_across_a_restart(tmp_path: Path) 
 async def test_a_down_file_pulls_the_channel_away(tmp_path: Path) -> None:
     down = tmp_path / "down"
     record = tmp_path / "mail.jsonl"
-    adapter, _ = make("email", record=str(record), down_file=str(down))
-    target = waiting(await adapter.fetch())[0]
+    session, _ = await make("email", record=str(record), down_file=str(down))
+    target = waiting(await session.fetch({}))[0]
     down.touch()
     with pytest.raises(ConnectionFailed, match=r"\(demo down_file present\)$"):
-        await adapter.fetch()
+        await session.fetch({})
     with pytest.raises(ConnectionFailed, match="down_file") as caught:
-        await adapter.act(action(ActionKind.CLOSE, target.external_id))
+        await session.act(action(ActionKind.CLOSE, target.external_id))
     assert caught.value.retryable
     with pytest.raises(ConnectionFailed):
-        await adapter.recheck(target.external_id)
+        await session.recheck(target.external_id)
     assert not record.exists()
     down.unlink()  # and back
-    await adapter.act(action(ActionKind.CLOSE, target.external_id))
-    assert target.external_id not in waiting_ids(await adapter.fetch())
+    await session.act(action(ActionKind.CLOSE, target.external_id))
+    assert target.external_id not in waiting_ids(await session.fetch({}))
 
 
 async def test_act_delay_holds_the_action_before_it_is_recorded(tmp_path: Path) -> None:
     record = tmp_path / "mail.jsonl"
-    adapter, _ = make("email", record=str(record), act_delay=0.3)
-    target = waiting(await adapter.fetch())[0]
-    task = asyncio.create_task(adapter.act(action(ActionKind.CLOSE, target.external_id)))
+    session, _ = await make("email", record=str(record), act_delay=0.3)
+    target = waiting(await session.fetch({}))[0]
+    task = asyncio.create_task(session.act(action(ActionKind.CLOSE, target.external_id)))
     started = time.perf_counter()
     await asyncio.sleep(0.1)
     assert not task.done() and read_record(record) == []
@@ -940,14 +970,14 @@ async def test_act_delay_holds_the_action_before_it_is_recorded(tmp_path: Path) 
 
 async def test_an_answer_from_another_tool_shows_in_fetch_and_recheck(tmp_path: Path) -> None:
     record = tmp_path / "chat.jsonl"
-    adapter, clock = make("chat", TUESDAY_17, seed=2, record=str(record))
-    target = waiting(await adapter.fetch())[0]
-    assert await adapter.recheck(target.external_id) == target
+    session, clock = await make("chat", TUESDAY_17, seed=2, record=str(record))
+    target = waiting(await session.fetch({}))[0]
+    assert await session.recheck(target.external_id) == target
     answered_at = clock.now - timedelta(seconds=30)
     message_id = answer_elsewhere(
         record, target.external_id, "Risolto al telefono", "Anna", answered_at
     )
-    rechecked = await adapter.recheck(target.external_id)
+    rechecked = await session.recheck(target.external_id)
     assert rechecked is not None and not rechecked.waiting
     last = rechecked.messages[-1]
     assert (last.author, last.text, last.author_name, last.external_id) == (
@@ -957,7 +987,7 @@ async def test_an_answer_from_another_tool_shows_in_fetch_and_recheck(tmp_path: 
         message_id,
     )
     assert last.sent_at == answered_at
-    assert by_id(await adapter.fetch())[target.external_id] == rechecked
+    assert by_id(await session.fetch({}))[target.external_id] == rechecked
     assert deliveries_by_key(record) == {}
 
 
@@ -973,17 +1003,17 @@ async def test_an_answer_from_another_tool_shows_in_fetch_and_recheck(tmp_path: 
     ],
 )
 async def test_recheck_is_what_fetch_reports(profile: str, options: dict[str, Any]) -> None:
-    adapter, _ = make(profile, TUESDAY_17, **options)
-    state = await adapter.fetch()
+    session, _ = await make(profile, TUESDAY_17, **options)
+    state = await session.fetch({})
     assert state.conversations
     if waiting(state):
-        await adapter.act(reply(waiting(state)[0].external_id, "Eccoci", "k-recheck"))
-        state = await adapter.fetch()
+        await session.act(reply(waiting(state)[0].external_id, "Eccoci", "k-recheck"))
+        state = await session.fetch({})
     for conversation in state.conversations:
-        assert await adapter.recheck(conversation.external_id) == conversation
+        assert await session.recheck(conversation.external_id) == conversation
     tag = state.conversations[0].external_id.split("-", 1)[0]
     for unknown in (f"{tag}-1-0", f"{tag}-x1", f"{tag}-s99999-0", f"{tag}-nonsense", "zz-1-0"):
-        assert await adapter.recheck(unknown) is None
+        assert await session.recheck(unknown) is None
 
 
 # --------------------------------------------------------------------------- customers write again
@@ -1008,22 +1038,22 @@ async def acted_and_later(
     again: list[WroteAgain] = []
     quiet: list[Conversation] = []
     for seed in seeds:
-        adapter, clock = make(profile, TUESDAY_11, f"{profile}{seed}", seed=seed, rate=RATE)
+        session, clock = await make(profile, TUESDAY_11, f"{profile}{seed}", seed=seed, rate=RATE)
         acted_at = clock.now
-        queue = waiting(await adapter.fetch())
+        queue = waiting(await session.fetch({}))
         for n, conversation in enumerate(queue):
             if kind is ActionKind.REPLY:
-                await adapter.act(reply(conversation.external_id, "Fatto!", f"k-{n}"))
+                await session.act(reply(conversation.external_id, "Fatto!", f"k-{n}"))
             else:
-                await adapter.act(action(kind, conversation.external_id))
-        assert not waiting_ids(await adapter.fetch()) & {c.external_id for c in queue}
+                await session.act(action(kind, conversation.external_id))
+        assert not waiting_ids(await session.fetch({})) & {c.external_id for c in queue}
         clock.advance(minutes=45)
-        later = by_id(await adapter.fetch())
+        later = by_id(await session.fetch({}))
         record = Path(os.environ["XDG_STATE_HOME"]) / f"control-{profile}{seed}.jsonl"
-        unseen, _ = make(
+        unseen, _ = await make(
             profile, clock.now, f"{profile}{seed}", seed=seed, rate=RATE, record=str(record)
         )
-        untouched = by_id(await unseen.fetch())
+        untouched = by_id(await unseen.fetch({}))
         for conversation in queue:
             now = later[conversation.external_id]
             customer_after = [
@@ -1071,12 +1101,12 @@ async def test_after_a_close_some_customers_write_again() -> None:
 async def test_callers_do_not_call_back_after_an_answer() -> None:
     answered = 0
     for seed in range(1, 6):
-        adapter, clock = make("phone", TUESDAY_11, f"phone{seed}", seed=seed, rate=RATE)
-        queue = waiting(await adapter.fetch())
+        session, clock = await make("phone", TUESDAY_11, f"phone{seed}", seed=seed, rate=RATE)
+        queue = waiting(await session.fetch({}))
         for n, conversation in enumerate(queue):
-            await adapter.act(reply(conversation.external_id, "Risposto", f"k-{n}"))
+            await session.act(reply(conversation.external_id, "Risposto", f"k-{n}"))
         clock.advance(minutes=45)
-        assert not waiting_ids(await adapter.fetch()) & {c.external_id for c in queue}
+        assert not waiting_ids(await session.fetch({})) & {c.external_id for c in queue}
         answered += len(queue)
     assert answered >= 5
 
@@ -1087,7 +1117,7 @@ async def test_a_customer_who_wrote_again_still_waits_after_a_restart() -> None:
     for found in again:
         conversation = found.conversation
         later = found.acted_at + timedelta(minutes=45)
-        restarted, _ = make("chat", later, f"chat{found.seed}", seed=found.seed, rate=RATE)
+        restarted, _ = await make("chat", later, f"chat{found.seed}", seed=found.seed, rate=RATE)
         assert await restarted.recheck(conversation.external_id) == conversation
 
 
@@ -1098,7 +1128,7 @@ async def test_a_snooze_until_the_customer_writes_ends_when_they_do(tmp_path: Pa
     wrote_at = found.conversation.messages[-1].sent_at
     # The same world and the same reply, on a record of its own; then a snooze
     # until the customer writes, before they do.
-    adapter, clock = make(
+    session, clock = await make(
         "chat",
         found.acted_at,
         f"chat{found.seed}",
@@ -1106,14 +1136,52 @@ async def test_a_snooze_until_the_customer_writes_ends_when_they_do(tmp_path: Pa
         rate=RATE,
         record=str(tmp_path / "fresh.jsonl"),
     )
-    await adapter.act(reply(target, "Fatto!", "k-fresh"))
+    await session.act(reply(target, "Fatto!", "k-fresh"))
     clock.advance(seconds=30)
-    await adapter.act(action(ActionKind.SNOOZE, target))
+    await session.act(action(ActionKind.SNOOZE, target))
     clock.now = wrote_at - timedelta(seconds=1)
-    assert target not in waiting_ids(await adapter.fetch())
+    assert target not in waiting_ids(await session.fetch({}))
     clock.now = wrote_at + timedelta(seconds=1)
-    back = by_id(await adapter.fetch())[target]
+    back = by_id(await session.fetch({}))[target]
     assert back.waiting_since == wrote_at
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def test_sessions_work_each_in_a_thread_and_loop_of_its_own(tmp_path: Path) -> None:
+    """As the collector runs them: each session opened and used on an event loop of
+    its own in a thread of its own, all at once; each sees what it sees alone."""
+    jobs: list[tuple[str, datetime, dict[str, Any]]] = [
+        ("email", TUESDAY_11, {"scale": 1500}),  # its queue is made in a worker thread
+        ("chat", TUESDAY_17, {"seed": 2}),
+        ("email", TUESDAY_11, {"seed": 4}),
+    ]
+
+    Seen = tuple[ChannelState, ActionResult, ChannelState, ActionResult | None, Conversation | None]
+
+    async def run(n: int, where: str) -> Seen:
+        profile, at, options = jobs[n]
+        record = str(tmp_path / f"{where}-{n}.jsonl")
+        session, clock = await make(profile, at, record=record, **options)
+        first = await session.fetch({})
+        target = waiting(first)[0].external_id
+        sent = await session.act(reply(target, "Eccoci", "k-thread"))
+        clock.advance(minutes=5)
+        after = await session.fetch({})
+        found = await session.lookup(reply(target, "Eccoci", "k-thread"))
+        rechecked = await session.recheck(target)
+        await session.aclose()
+        return first, sent, after, found, rechecked
+
+    alone = [asyncio.run(run(n, "alone")) for n in range(len(jobs))]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        together = list(pool.map(lambda n: asyncio.run(run(n, "together")), range(len(jobs))))
+    assert together == alone
+    for first, sent, after, found, rechecked in together:
+        assert found == sent
+        assert rechecked is not None and rechecked in after.conversations
+        assert rechecked.external_id in waiting_ids(first) and not rechecked.waiting
 
 
 # --------------------------------------------------------------------------- crashes
@@ -1121,17 +1189,18 @@ async def test_a_snooze_until_the_customer_writes_ends_when_they_do(tmp_path: Pa
 CRASH_SCRIPT = """
 import asyncio, os, sys
 from datetime import datetime
-from sportello_demo.adapter import DemoAdapter
-from sportello_sdk.models import ActionKind, ActionRequest
+from sportello_demo import DemoAdapter
+from sportello_sdk import ActionKind, ActionRequest, ChannelContext
 
 record, delay, now = sys.argv[1], float(sys.argv[2]), datetime.fromisoformat(sys.argv[3])
 
 async def main():
     options = {"profile": "email", "record": record, "act_delay": delay}
-    adapter = DemoAdapter("mail", options, lambda: now)
-    target = [c for c in (await adapter.fetch()).conversations if c.waiting][0]
+    typed = DemoAdapter.declared_options(options)
+    session = await DemoAdapter.connect(ChannelContext("mail", typed, lambda: now))
+    target = [c for c in (await session.fetch({})).conversations if c.waiting][0]
     print("acting", flush=True)
-    await adapter.act(ActionRequest(ActionKind.REPLY, target.external_id, "k-crash", text="Ok"))
+    await session.act(ActionRequest(ActionKind.REPLY, target.external_id, "k-crash", text="Ok"))
     os._exit(9)  # dies at once: no cleanup, no flush of anything but what act() did
 
 asyncio.run(main())
@@ -1151,12 +1220,12 @@ async def test_what_a_process_accepted_before_dying_is_found_by_the_next(tmp_pat
     record = tmp_path / "mail.jsonl"
     child = crash_child(record, 0.0)
     assert child.wait(timeout=120) == 9
-    adapter, _ = make("email", channel_id="mail", record=str(record))
-    found = await adapter.lookup(reply("em-1-0", "Ok", "k-crash"))
+    session, _ = await make("email", channel_id="mail", record=str(record))
+    found = await session.lookup(reply("em-1-0", "Ok", "k-crash"))
     assert found is not None and found.external_id is not None
     (answered,) = [
         c
-        for c in (await adapter.fetch()).conversations
+        for c in (await session.fetch({})).conversations
         if c.external_id == found.external_id.split("/")[0]
     ]
     assert answered.messages[-1].external_id == found.external_id
@@ -1172,6 +1241,6 @@ async def test_a_process_killed_before_the_channel_accepted_left_nothing(tmp_pat
     child.kill()
     child.wait(timeout=30)
     child.stdout.close()
-    adapter, _ = make("email", channel_id="mail", record=str(record))
-    assert await adapter.lookup(reply("em-1-0", "Ok", "k-crash")) is None
+    session, _ = await make("email", channel_id="mail", record=str(record))
+    assert await session.lookup(reply("em-1-0", "Ok", "k-crash")) is None
     assert deliveries_by_key(record) == {}

@@ -1,8 +1,9 @@
 """Names, subjects and message texts of the demo shop, Bottega Rossi.
 
-Plain data for :mod:`sportello_demo.adapter`. Every e-mail domain is an example domain and
-every phone number is fictitious (Italian mobiles in a ``555`` block, British ones
-in Ofcom's drama range ``07700 900xxx``). Texts may hold the placeholders
+Plain data for the simulation (:mod:`sportello_demo.stories`, :mod:`sportello_demo.people`,
+:mod:`sportello_demo.scale`). Every e-mail domain is an example domain and every
+phone number is fictitious (Italian mobiles in a ``555`` block, British ones in
+Ofcom's drama range ``07700 900xxx``). Texts may hold the placeholders
 ``{order}``, ``{item}``, ``{size}`` and ``{first}``; nothing else in braces.
 """
 

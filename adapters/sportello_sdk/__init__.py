@@ -1,6 +1,6 @@
 """Channel adapters: the contract, its data and its errors. Never imports Textual."""
 
-from sportello_sdk.base import Adapter, Clock, utc_now
+from sportello_sdk.base import Adapter, ChannelContext, Clock, Session, utc_now
 from sportello_sdk.errors import (
     ActionRefused,
     AdapterError,
@@ -35,6 +35,7 @@ __all__ = [
     "AuthenticationFailed",
     "Author",
     "Capabilities",
+    "ChannelContext",
     "ChannelKind",
     "ChannelState",
     "Clock",
@@ -49,6 +50,7 @@ __all__ = [
     "OptionType",
     "ProtocolError",
     "RateLimited",
+    "Session",
     "format_duration",
     "parse_duration",
     "utc_now",
