@@ -10,15 +10,12 @@ type, times and ids are shown, text is not).
 - :func:`declaration_problems`: what makes an adapter class unusable (the
   registry skips it); :func:`option_problems`: what else a declaration gets wrong
   (defaults that do not fit their option, a secret with a default…).
-- :func:`check_conversations` (the collector's entry, time as Unix seconds) and
-  :func:`review_state` (a whole fetch): each conversation checked on its own. One
-  that fails is *dropped* with its reasons (a time in the future beyond
-  :data:`SKEW_S`, waiting since before its first message, an id that repeats —
-  every copy —, a field of the wrong type); what can be repaired is, and said
-  (:class:`Fixed`: a missing subject, normal on chat channels, gets the first words
-  of the first message; a customer field that is not text is left out); the rest
-  are kept. Only a state that is not a state at all (:func:`state_problems`: a
-  bad memory, a negative hold…) is unusable as a whole.
+- :func:`sense_check` (the collector's own, used by ``sportello.core.state_check``;
+  its rules are written above it) and :func:`review_state` (a whole fetch, for the
+  kit and ``check-adapter``): each conversation checked on its own. One that
+  fails is *dropped* with its reason, what can be repaired is, and said
+  (:class:`Fixed`), the rest are kept. Only a state that is not a state at all
+  (:func:`state_problems`: a bad memory, a negative hold…) is unusable as a whole.
 - :func:`contract_problems`: what the contract asks beyond what the collector
   needs (every time in UTC, not merely aware); :func:`size_notes`: text that
   will be cut when stored.
@@ -56,16 +53,12 @@ __all__ = [
     "Dropped",
     "Fixed",
     "StateReview",
-    "check_conversations",
     "contract_problems",
-    "conversation_problems",
     "declaration_problems",
     "memory_problem",
     "option_problems",
-    "repairs",
     "review_state",
     "size_notes",
-    "stand_in_subject",
     "state_problems",
     "time_problem",
 ]
@@ -324,132 +317,7 @@ def time_problem(
 
 # --------------------------------------------------------------------------- conversations
 
-
-def _text_or_none(value: object, what: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return None
-    return f"{what} is {kind_of(value)}, not a str"
-
-
-def conversation_problems(
-    conversation: object, now: datetime, *, skew: timedelta = CLOCK_SKEW
-) -> list[str]:
-    """Why one conversation cannot be stored; empty when it can (perhaps repaired:
-    see :func:`repairs`).
-
-    Everything must have its declared type, times must be aware and not beyond
-    ``now`` + ``skew``, and ``waiting_since`` not before ``first_customer_message_at``.
-    A missing subject and customer fields that are not text are repaired, not
-    refused.
-    """
-    if not isinstance(conversation, Conversation):
-        return [f"is {kind_of(conversation)}, not a sportello_sdk.Conversation"]
-    problems: list[str] = []
-    external_id = conversation.external_id
-    if not isinstance(external_id, str) or not external_id.strip():
-        what = "empty" if isinstance(external_id, str) else kind_of(external_id)
-        problems.append(f"external_id is {what}: it must be the channel's id, as a str")
-    if not isinstance(conversation.customer, Customer):
-        problems.append(
-            f"customer is {kind_of(conversation.customer)}, not a sportello_sdk.Customer"
-        )
-    subject = conversation.subject
-    if subject is not None and not isinstance(subject, str):
-        problems.append(f"subject is {kind_of(subject)}, not a str")
-    assignee = _text_or_none(conversation.assignee, "assignee")
-    if assignee:
-        problems.append(assignee)
-    first = conversation.first_customer_message_at
-    waiting = conversation.waiting_since
-    times = (
-        (first, "first_customer_message_at", False),
-        (waiting, "waiting_since", True),
-        (conversation.first_response_at, "first_response_at", True),
-    )
-    bad_times = False
-    for value, what, optional in times:
-        problem = time_problem(value, what, now, skew=skew, optional=optional)
-        if problem:
-            problems.append(problem)
-            bad_times = True
-    if (
-        not bad_times
-        and isinstance(waiting, datetime)
-        and isinstance(first, datetime)
-        and waiting < first
-    ):
-        problems.append(
-            f"waiting_since {_at(waiting)} is before its first customer message ({_at(first)})"
-        )
-    messages = conversation.messages
-    if not isinstance(messages, tuple | list):
-        problems.append(f"messages is {kind_of(messages)}, not a tuple of Message")
-        return problems
-    for index, message in enumerate(messages):
-        problems.extend(f"message #{index}: {p}" for p in _message_problems(message, now, skew))
-    return problems
-
-
-def _message_problems(message: object, now: datetime, skew: timedelta) -> list[str]:
-    if not isinstance(message, Message):
-        return [f"is {kind_of(message)}, not a sportello_sdk.Message"]
-    problems: list[str] = []
-    if not isinstance(message.author, Author):
-        problems.append(
-            f"author is {_shown(message.author)}, not Author.CUSTOMER or Author.BUSINESS"
-        )
-    problem = time_problem(message.sent_at, "sent_at", now, skew=skew)
-    if problem:
-        problems.append(problem)
-    if not isinstance(message.text, str):
-        problems.append(f"text is {kind_of(message.text)}, not a str")
-    for value, what in ((message.external_id, "external_id"), (message.author_name, "author_name")):
-        problem = _text_or_none(value, what)
-        if problem:
-            problems.append(problem)
-    return problems
-
-
 SUBJECT_WORDS = 60  # characters of the first message that stand in for a missing subject
-NO_SUBJECT = "(no subject)"
-
-
-def stand_in_subject(conversation: Conversation) -> str:
-    """The first words of the first message, for a conversation without a subject."""
-    for message in conversation.messages:
-        text = " ".join(message.text.split()) if isinstance(message.text, str) else ""
-        if text:
-            if len(text) <= SUBJECT_WORDS:
-                return text
-            cut = text[:SUBJECT_WORDS].rsplit(" ", 1)[0] or text[:SUBJECT_WORDS]
-            return cut + "…"
-    return NO_SUBJECT
-
-
-def repairs(conversation: Conversation) -> tuple[Conversation, list[tuple[str, str]]]:
-    """The conversation with what can be repaired repaired, and what was, as
-    ``(kind, words)``: ``("subject", …)`` for a missing or empty subject (normal on
-    chat channels), ``("type", …)`` for a customer field that is not text (left out).
-
-    Assumes :func:`conversation_problems` found nothing."""
-    done: list[tuple[str, str]] = []
-    customer = conversation.customer
-    fields: dict[str, Any] = {}
-    for field in ("name", "email", "phone", "handle"):
-        value = getattr(customer, field)
-        if value is not None and not isinstance(value, str):
-            fields[field] = None
-            done.append(("type", f"customer.{field} is {kind_of(value)}, not a str: left out"))
-    if fields:
-        customer = replace(customer, **fields)
-    subject = conversation.subject
-    if subject is None or not subject.strip():
-        subject = stand_in_subject(conversation)
-        stand_in = "the first words of its first message" if subject != NO_SUBJECT else NO_SUBJECT
-        done.append(("subject", f"no subject: {stand_in} stands in"))
-    if not done:
-        return conversation, done
-    return replace(conversation, customer=customer, subject=subject), done
 
 
 # --------------------------------------------------------------------------- a whole fetch
@@ -473,7 +341,7 @@ class Dropped:
 
 @dataclass(frozen=True, slots=True)
 class Fixed:
-    """One conversation kept after a repair (see :func:`repairs`)."""
+    """One conversation kept after a repair (see :func:`sense_check`)."""
 
     external_id: str
     what: str
@@ -485,7 +353,7 @@ class Fixed:
 
 @dataclass(frozen=True, slots=True)
 class CheckedConversations:
-    """What :func:`check_conversations` made of a fetch's conversations.
+    """What :func:`sense_check` made of a fetch's conversations.
 
     ``conversations``: the ones to store, repaired. ``dropped_ids``: the exact ids
     of the dropped ones (their stored rows must stay as they were);
@@ -506,68 +374,25 @@ def _as_datetime(now: float | datetime) -> datetime:
     return datetime.fromtimestamp(now, UTC)
 
 
-def check_conversations(
-    conversations: Sequence[object], now: float | datetime, skew_s: float = SKEW_S
-) -> CheckedConversations:
-    """Check each conversation of one fetch made at ``now`` (Unix seconds or an aware
-    datetime): drop those that fail, with their reasons, repair what can be.
-
-    Every copy of an id that repeats is dropped (which copy is right cannot be
-    told). Never raises.
-    """
-    instant = _as_datetime(now)
-    skew = timedelta(seconds=skew_s)
-    counts: dict[str, int] = {}
-    for conversation in conversations:
-        external_id = getattr(conversation, "external_id", None)
-        if isinstance(external_id, str):
-            counts[external_id] = counts.get(external_id, 0) + 1
-    kept: list[Conversation] = []
-    dropped: list[Dropped] = []
-    fixed: list[Fixed] = []
-    unidentified = False
-    for index, conversation in enumerate(conversations):
-        try:
-            reasons = conversation_problems(conversation, instant, skew=skew)
-        except Exception as exc:  # a field whose comparison raises: refuse, never fail
-            reasons = [f"cannot be checked ({type(exc).__name__})"]
-        external_id = getattr(conversation, "external_id", None)
-        usable = external_id if isinstance(external_id, str) and external_id.strip() else None
-        if usable is not None and counts.get(usable, 0) > 1:
-            reasons.append(f"its id appears {counts[usable]} times in this fetch")
-        if reasons:
-            dropped.append(Dropped(index, usable, tuple(reasons)))
-            unidentified = unidentified or usable is None
-            continue
-        assert isinstance(conversation, Conversation) and usable is not None
-        repaired, done = repairs(conversation)
-        kept.append(repaired)
-        fixed.extend(Fixed(usable, what, kind) for kind, what in done)
-    ids = tuple(dict.fromkeys(d.external_id for d in dropped if d.external_id is not None))
-    return CheckedConversations(tuple(kept), tuple(dropped), tuple(fixed), ids, unidentified)
-
-
 @dataclass(frozen=True, slots=True)
 class StateReview:
     """What :func:`review_state` found.
 
     ``problems``: what makes the whole fetch unusable (then ``state`` is ``None``).
-    Otherwise ``state`` is the fetch with only the kept conversations (repaired),
-    ``dropped`` lists the others with their reasons and ``fixed`` what was repaired.
+    Otherwise ``state`` is the fetch with only the kept conversations (repaired).
+    ``kept``: those conversations (also when the state is unusable, when they could
+    be checked), ``dropped`` the others with their reasons, ``fixed`` the repairs.
     """
 
     state: ChannelState | None
     dropped: tuple[Dropped, ...] = ()
     fixed: tuple[Fixed, ...] = ()
     problems: tuple[str, ...] = ()
+    kept: tuple[Conversation, ...] = ()
 
     @property
     def usable(self) -> bool:
         return self.state is not None
-
-    @property
-    def kept(self) -> tuple[Conversation, ...]:
-        return self.state.conversations if self.state is not None else ()
 
 
 def memory_problem(memory: object) -> str | None:
@@ -629,9 +454,10 @@ def review_state(state: object, now: datetime, *, skew: timedelta = CLOCK_SKEW) 
     conversations = state.conversations
     if not isinstance(conversations, tuple | list) or len(conversations) > MAX_CONVERSATIONS:
         return StateReview(None, problems=tuple(problems))
-    checked = check_conversations(conversations, now, skew.total_seconds())
-    kept = None if problems else replace(state, conversations=checked.conversations)
-    return StateReview(kept, checked.dropped, checked.fixed, tuple(problems))
+    checked = sense_check(conversations, now, skew.total_seconds())
+    kept = checked.conversations
+    usable = None if problems else replace(state, conversations=kept)
+    return StateReview(usable, checked.dropped, checked.fixed, tuple(problems), kept)
 
 
 # --------------------------------------------------------------------------- the contract's extras

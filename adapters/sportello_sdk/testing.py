@@ -62,10 +62,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from sportello_sdk.base import Adapter, ChannelContext, Clock, Session, channel_logger, utc_now
 from sportello_sdk.checks import (
     contract_problems,
-    conversation_problems,
     declaration_problems,
     option_problems,
     review_state,
+    sense_check,
     size_notes,
     time_problem,
 )
@@ -389,8 +389,6 @@ def check_fetched(
     for fixed in review.fixed:
         if fixed.kind != "subject":  # a missing subject is normal
             report.problem(step, f"{fixed} — the collector would repair it")
-    if review.state is None:
-        return None
     for problem in contract_problems(review.kept):
         report.problem(step, problem)
     for note in size_notes(review.kept):
@@ -774,8 +772,12 @@ async def _recheck(
         return
     if value.external_id != first.external_id:
         run.report.problem("recheck", "returned another conversation than the one asked for")
-    for problem in conversation_problems(value, run.context.now(), skew=skew):
-        run.report.problem("recheck", problem)
+    checked = sense_check((value,), run.context.now(), skew.total_seconds())
+    for dropped in checked.dropped:
+        run.report.problem("recheck", f"{dropped} — the collector would drop it")
+    for fixed in checked.fixed:
+        if fixed.kind != "subject":
+            run.report.problem("recheck", f"{fixed} — the collector would repair it")
 
 
 async def _lookup_unknown(run: _Runner, session: Session, target: str) -> None:
