@@ -23,6 +23,7 @@ KEYS = {
     "frt_p50_s",
     "state",
     "error",
+    "dropped",
 }
 
 

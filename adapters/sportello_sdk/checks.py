@@ -516,9 +516,9 @@ def size_notes(conversations: Sequence[Conversation]) -> list[str]:
 
 # ------------------------------------------------------------- the collector's sense checks
 #
-# What sportello stores of a fetch (sportello.core.state_check), built on the
-# rules above but repairing more and refusing less, so that one bad field or one
-# bad message never hides a waiting customer:
+# What sportello stores of a fetch (sportello.core.state_check; review_state above
+# applies the same), repairing what it can and refusing only what it must, so that
+# one bad field or one bad message never hides a waiting customer:
 #
 # - refused (the conversation dropped, with its reason in words for the owner:
 #   "waiting since 9999-01-01, in the future (clock skew or a time-zone bug?)"):

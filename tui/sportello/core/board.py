@@ -16,7 +16,7 @@ from datetime import datetime
 from sportello.core.hours import Schedule
 from sportello.core.metrics import ChannelMetrics, channel_metrics
 from sportello.core.outbox import Action
-from sportello.core.records import ChannelRecord, FirstResponse, Health, QueueItem
+from sportello.core.records import ChannelRecord, DropReport, FirstResponse, Health, QueueItem
 from sportello.core.settings import Channel, Config
 
 TREND_DAYS = 7
@@ -44,6 +44,11 @@ class ChannelRow:
     @property
     def error(self) -> str | None:
         return self.record.last_error if self.record is not None else None
+
+    @property
+    def dropped(self) -> DropReport | None:
+        """What the sense checks refused of the last good poll; None when nothing."""
+        return self.record.dropped if self.record is not None else None
 
     @property
     def queue_known(self) -> bool:
@@ -82,6 +87,29 @@ class ChannelRow:
             and metrics.frt_p50_real_s is not None
             and metrics.frt_p50_real_s >= INSTANT_S
         )
+
+
+def dropped_note(report: DropReport | None) -> str | None:
+    """``2 dropped``, ``3 fixed``, ``2 dropped, 3 fixed``: what the channel's state
+    says of its last good poll's sense checks; None when they refused nothing."""
+    if report is None:
+        return None
+    parts = [f"{report.count} dropped"] if report.count else []
+    if report.fixed:
+        parts.append(f"{report.fixed} fixed")
+    return ", ".join(parts) or None
+
+
+def dropped_summary(report: DropReport) -> str:
+    """The words of the channel's detail: what the last good poll dropped and fixed."""
+    parts: list[str] = []
+    if report.count:
+        what = "conversation" if report.count == 1 else "conversations"
+        parts.append(f"dropped {report.count} {what} (not stored: see why below)")
+    if report.fixed:
+        repairs = "repair" if report.fixed == 1 else "repairs"
+        parts.append(f"made {report.fixed} {repairs} to stored ones")
+    return "The last good poll " + " and ".join(parts or ["refused nothing"]) + "."
 
 
 def opens_label(row: ChannelRow, now: float) -> str | None:

@@ -7,6 +7,7 @@ rows. Customer text in these records is raw: the screen sanitises it.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 
 
@@ -17,6 +18,52 @@ class Health(enum.StrEnum):
     OK = "ok"
     DEGRADED = "degraded"  # the last poll failed; retrying with backoff
     DOWN = "down"  # failing for a while, or failing in a way retries will not fix
+
+
+REASONS_MAX = 10  # reasons of a DropReport a store keeps …
+REASON_MAX = 300  # … and characters of each
+
+
+@dataclass(frozen=True, slots=True)
+class DropReport:
+    """What the sense checks refused of a channel's last good poll
+    (:mod:`sportello.core.state_check`).
+
+    ``count``: conversations dropped (not stored). ``fixed``: repairs made to
+    stored conversations (a customer field that was not text, a message sent in
+    the future left out). ``reasons``: the first few of both, drops first, in
+    words, with ids shown inert; the screen still makes them inert to show them.
+    """
+
+    count: int
+    reasons: tuple[str, ...] = ()
+    fixed: int = 0
+
+    def to_json(self) -> str:
+        """``{"count": n, "reasons": [...], "fixed": m}``: how a store keeps it."""
+        reasons = [reason[:REASON_MAX] for reason in self.reasons[:REASONS_MAX]]
+        data = {"count": self.count, "reasons": reasons, "fixed": self.fixed}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> DropReport | None:
+        """The report a store kept, or None (none kept, or not one of ours)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        count, fixed, reasons = data.get("count"), data.get("fixed", 0), data.get("reasons", [])
+        if (
+            not isinstance(count, int)
+            or not isinstance(fixed, int)
+            or not isinstance(reasons, list)
+        ):
+            return None
+        return cls(count, tuple(str(reason) for reason in reasons), fixed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +81,7 @@ class ChannelRecord:
     last_ok_at: float | None
     on_hold: int | None  # phone: callers on hold
     longest_hold_s: float | None  # phone: the longest hold
+    dropped: DropReport | None = None  # what the last good poll's checks refused
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sportello.core.board import Board, ChannelRow, opens_label
+from sportello.core.board import Board, ChannelRow, dropped_note, opens_label
 from sportello.core.records import Health
 from sportello_sdk.options import format_duration
 
@@ -42,6 +42,12 @@ def _state_text(row: ChannelRow, now: float) -> str:
     opens = opens_label(row, now)
     if opens is not None:
         text += f" (closed, opens {opens})"
+    note = dropped_note(row.dropped) if row.health is Health.OK else None
+    if note is not None and row.dropped is not None:  # what the sense checks refused
+        reasons = row.dropped.reasons
+        more = row.dropped.count + row.dropped.fixed - 1
+        text += f" · {note}" + (f": {reasons[0]}" if reasons else "")
+        text += f" (and {more} more)" if reasons and more > 0 else ""
     return text
 
 
@@ -98,7 +104,16 @@ def row_json(row: ChannelRow) -> dict[str, Any]:
         "frt_p50_s": _seconds(m.frt_p50_s),
         "state": str(row.health),
         "error": row.error,
+        "dropped": _dropped_json(row),
     }
+
+
+def _dropped_json(row: ChannelRow) -> dict[str, Any] | None:
+    """What the last good poll's sense checks refused: count, fixed, the first reasons."""
+    report = row.dropped
+    if report is None:
+        return None
+    return {"count": report.count, "fixed": report.fixed, "reasons": list(report.reasons)}
 
 
 def as_json(board: Board) -> str:

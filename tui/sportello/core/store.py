@@ -69,6 +69,7 @@ from sportello.core.ingest import (
     prepare_fetch,
     snapshot_figures,
 )
+from sportello.core.ingest import storable as _storable
 from sportello.core.ingest import text as _text
 from sportello.core.leader import CollectorLock
 from sportello.core.migrations import (
@@ -82,6 +83,7 @@ from sportello.core.migrations import (
 from sportello.core.records import (
     ChannelRecord,
     ConversationState,
+    DropReport,
     FirstResponse,
     Health,
     MessageRecord,
@@ -265,7 +267,14 @@ class Store(CollectorRecords, OutboxRecords):
             )
             await bump(conn, *(f"c:{row[0]}" for row in rows))
 
-    async def apply_fetch(self, channel_id: str, state: ChannelState, fetched_at: float) -> int:
+    async def apply_fetch(
+        self,
+        channel_id: str,
+        state: ChannelState,
+        fetched_at: float,
+        *,
+        keep: Iterable[str] = (),
+    ) -> int:
         """Store what one fetch saw on a channel, in one transaction.
 
         Conversations are upserted by (channel, external id): the earliest
@@ -274,7 +283,10 @@ class Store(CollectorRecords, OutboxRecords):
         their stored value. Messages are upserted by :func:`message_key`; none is
         ever dropped. When ``state.complete``, conversations waiting before and
         absent now leave the queue (``waiting_since`` NULL, ``left_queue_at`` =
-        ``fetched_at``). Rows that did not change are not rewritten.
+        ``fetched_at``). Rows that did not change are not rewritten. ``keep``:
+        external ids the fetch saw but the sense checks dropped
+        (:mod:`sportello.core.state_check`): their rows stay as they are, and
+        they do not leave the queue.
 
         A conversation whose messages changed (or that has no search text yet) gets
         its ``search_text`` recomputed from its last stored messages
@@ -337,6 +349,10 @@ class Store(CollectorRecords, OutboxRecords):
             changes = conn.total_changes
             await _refresh_search_text(conn)
             if state.complete:
+                await conn.executemany(  # dropped, not gone: they keep their rows
+                    "INSERT OR IGNORE INTO temp.fetched (external_id) VALUES (?)",
+                    [(_storable(str(external_id)),) for external_id in keep],
+                )
                 await conn.execute(
                     "UPDATE conversations SET waiting_since = NULL, left_queue_at = ?"
                     " WHERE channel_id = ? AND waiting_since IS NOT NULL"
@@ -367,13 +383,16 @@ class Store(CollectorRecords, OutboxRecords):
             )
         return waiting_count
 
-    async def record_poll(self, outcome: PollOutcome, health: Health) -> None:
+    async def record_poll(
+        self, outcome: PollOutcome, health: Health, *, dropped: DropReport | None = None
+    ) -> None:
         """Append a poll's outcome and set the channel's health.
 
         ``outcome.error`` must already be free of secrets; it is capped at
         :data:`ERROR_MAX` characters. A successful poll clears ``last_error`` and
         ``failing_since``; a failed one sets ``failing_since`` to the start of the
-        first poll of the failing run.
+        first poll of the failing run. A successful poll also sets what its
+        sense checks ``dropped`` (None: nothing); a failed one keeps the last.
         """
         error = None if outcome.error is None else _text(outcome.error, ERROR_MAX)
         ok = bool(outcome.ok)
@@ -394,7 +413,8 @@ class Store(CollectorRecords, OutboxRecords):
             await conn.execute(
                 "UPDATE channels SET health = ?, last_error = ?, last_poll_at = ?,"
                 " last_ok_at = CASE WHEN ? THEN ? ELSE last_ok_at END,"
-                " failing_since = CASE WHEN ? THEN NULL ELSE coalesce(failing_since, ?) END"
+                " failing_since = CASE WHEN ? THEN NULL ELSE coalesce(failing_since, ?) END,"
+                " dropped = CASE WHEN ? THEN ? ELSE dropped END"
                 " WHERE id = ?",
                 (
                     str(Health(health)),
@@ -404,6 +424,8 @@ class Store(CollectorRecords, OutboxRecords):
                     outcome.finished_at,
                     ok,
                     outcome.started_at,
+                    ok,
+                    None if dropped is None else dropped.to_json(),
                     outcome.channel_id,
                 ),
             )
@@ -447,7 +469,7 @@ class Store(CollectorRecords, OutboxRecords):
         rows = await self._read(
             "reading the channels",
             "SELECT id, label, adapter, kind, health, last_error, failing_since, last_poll_at,"
-            " last_ok_at, on_hold, longest_hold_s FROM channels"
+            " last_ok_at, on_hold, longest_hold_s, dropped FROM channels"
             " WHERE position IS NOT NULL ORDER BY position",
         )
         return [
@@ -463,6 +485,7 @@ class Store(CollectorRecords, OutboxRecords):
                 row[8],
                 row[9],
                 row[10],
+                DropReport.from_json(row[11]),
             )
             for row in rows
         ]

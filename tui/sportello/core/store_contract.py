@@ -31,6 +31,7 @@ from sportello.core.records import (
     ChannelRecord,
     ConversationState,
     Draft,
+    DropReport,
     FirstResponse,
     Health,
     MessageRecord,
@@ -98,8 +99,17 @@ class StoreBackend(Protocol):
     async def sync_channels(
         self, channels: Iterable[Channel], kinds: Mapping[str, str]
     ) -> None: ...
-    async def apply_fetch(self, channel_id: str, state: ChannelState, fetched_at: float) -> int: ...
-    async def record_poll(self, outcome: PollOutcome, health: Health) -> None: ...
+    async def apply_fetch(
+        self,
+        channel_id: str,
+        state: ChannelState,
+        fetched_at: float,
+        *,
+        keep: Iterable[str] = (),
+    ) -> int: ...
+    async def record_poll(
+        self, outcome: PollOutcome, health: Health, *, dropped: DropReport | None = None
+    ) -> None: ...
     async def prune(self, before: float, *, history_before: float | None = None) -> None: ...
 
     # -- reads

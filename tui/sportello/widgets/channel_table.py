@@ -45,7 +45,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from sportello.bindings import bindings
-from sportello.core.board import Board, ChannelRow, opens_label
+from sportello.core.board import Board, ChannelRow, dropped_note, dropped_summary, opens_label
 from sportello.core.glyphs import Glyphs, glyphs
 from sportello.core.inert import inert
 from sportello.core.records import Health
@@ -211,7 +211,9 @@ def _cut(text: str, width: int, marks: Glyphs, *, pad: bool = False) -> str:
 
 
 def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
-    """``✓ ok``, ``⚠ degraded: timed out``; only the error when both do not fit."""
+    """``✓ ok``, ``✓ ok · 2 dropped``, ``⚠ degraded: timed out``; only the error when
+    both do not fit. What the sense checks dropped shows with a healthy state only
+    (a failing channel's error says more); the channel's detail has why."""
     marks = glyphs()
     health = row.health
     glyph, word = _glyph(health, marks), _WORDS[health]
@@ -227,16 +229,21 @@ def _state_plain(row: ChannelRow, width: int, now: float | None = None) -> str:
         text = marks.mark(glyph, word)
         return text if cell_len(text) <= width else marks.mark(glyph, "first poll")
     error = inert(row.error, _ERROR_LIMIT) if row.error else ""
+    note = dropped_note(row.dropped) if health is Health.OK else None
     if health is Health.OK and now is not None:
         opens = opens_label(row, now)
         if opens is not None:  # closed: say so, and when it opens
-            for text in (
-                marks.mark(glyph, f"{word} {marks.dot} opens {opens}"),
-                marks.mark(glyph, f"opens {opens}"),
-            ):
+            closed = [f"{word} {marks.dot} opens {opens}", f"opens {opens}"]
+            if note is not None:
+                closed.insert(0, f"{closed[0]} {marks.dot} {note}")
+            for text in (marks.mark(glyph, words) for words in closed):
                 if cell_len(text) <= width:
                     return text
             return marks.mark(glyph, "closed")
+    if note is not None:
+        for text in (marks.mark(glyph, f"{word} {marks.dot} {note}"), marks.mark(glyph, note)):
+            if cell_len(text) <= width:
+                return text
     if health is Health.OK or not error:
         return marks.mark(glyph, word)
     full = marks.mark(glyph, f"{word}: {error}")
@@ -567,7 +574,12 @@ class ChannelTable(DataTable[Text]):
     def _state_cell(self, row: ChannelRow, width: int) -> Text:
         now = self._board.now if self._board is not None else None
         plain = _cut(_state_plain(row, width, now), width, glyphs())
-        health = Health.DEGRADED if row.not_polled is not None else row.health
+        health = row.health
+        dropped = row.dropped
+        if row.not_polled is not None or (
+            health is Health.OK and dropped is not None and dropped.count
+        ):  # not fresh, or customers the adapter returned are not shown: a warning
+            health = Health.DEGRADED
         return Text(plain, style=self._style(_HEALTH_CLASS[health]), end="")
 
     # -- events ---------------------------------------------------------------
@@ -677,6 +689,17 @@ def describe_channel(
     if row.error:
         text.append("\nLast error: ")
         text.append(inert(row.error, _FULL_ERROR_LIMIT))
+    dropped = row.dropped
+    if dropped is not None:
+        warn = Style(color="yellow") if dropped.count else Style()
+        text.append("\n")
+        text.append(dropped_summary(dropped), style=warn)
+        for reason in dropped.reasons:
+            text.append(f"\n  {marks.dot} ")
+            text.append(inert(reason, _ERROR_LIMIT))
+        shown = len(dropped.reasons)
+        if dropped.count + dropped.fixed > shown:
+            text.append(f"\n  {marks.dot} and {dropped.count + dropped.fixed - shown} more")
     if record is not None:
         if health in (Health.DEGRADED, Health.DOWN) and record.failing_since is not None:
             text.append(f"\nFailing since: {_when(record.failing_since, now, tz)}")
