@@ -29,8 +29,10 @@ from pathlib import Path
 
 from sportello import __version__, cli_actions
 from sportello.core.config import ConfigError, check_config, find_config, load_config
+from sportello.core.logs import secure_logging
 from sportello.core.settings import Config
 from sportello.core.store import StoreError
+from sportello_sdk.redaction import redact
 
 EXIT_OK = 0
 EXIT_DEGRADED = 1
@@ -65,7 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only watch: every action (reply, close, assign, snooze) is refused",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="more messages on stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more messages on stderr (-v -v: also httpx's request lines)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("collect", help="poll the channels into the store, without a screen")
     check = commands.add_parser("check-config", help="report every problem of a config file")
@@ -78,7 +86,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _err(message: str) -> None:
-    print(message, file=sys.stderr)
+    print(redact(message), file=sys.stderr)
+
+
+def _say(message: object) -> None:
+    """A message of check-config on stdout, redacted like every message."""
+    print(redact(str(message)))
 
 
 def _load(path: Path | None) -> Config:
@@ -92,17 +105,17 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         else:
             path = find_config(args.config)
     except ConfigError as exc:
-        print(exc)
+        _say(exc)
         return EXIT_CONFIG
     problems = check_config(path)
     if problems:
         for problem in problems:
-            print(problem)
+            _say(problem)
         noun = "problem" if len(problems) == 1 else "problems"
-        print(f"{len(problems)} {noun} in {path}")
+        _say(f"{len(problems)} {noun} in {path}")
         return EXIT_CONFIG
     config = load_config(path)
-    print(f"{path}: no problems ({len(config.channels)} channel(s)); store: {config.store_path}")
+    _say(f"{path}: no problems ({len(config.channels)} channel(s)); store: {config.store_path}")
     return EXIT_OK
 
 
@@ -157,6 +170,7 @@ def cmd_once(args: argparse.Namespace, config: Config) -> int:
             "sportello: another sportello (a dashboard or collect) is polling this store; "
             f"{how}, {report.poll_ages(result.board)}"
         )
+    # Redacted cell by cell (report.py): a number is never taken for a short secret.
     print(report.as_json(result.board) if args.json else report.table(result.board))
     return EXIT_OK if report.all_clear(result.board) else EXIT_DEGRADED
 
@@ -168,7 +182,7 @@ def cmd_collect(config: Config) -> int:
     return EXIT_OK
 
 
-def cmd_dashboard(config: Config) -> int:
+def cmd_dashboard(config: Config, verbosity: int = 0) -> int:
     from sportello.app import run_dashboard
     from sportello.core.logs import log_to_file
 
@@ -178,6 +192,7 @@ def cmd_dashboard(config: Config) -> int:
         logging.getLogger().handlers.clear()
         logging.getLogger().addHandler(logging.NullHandler())
         _err(f"sportello: cannot write the log file ({exc.strerror}); messages are dropped")
+    secure_logging(verbosity)  # -v -v: httpx's request lines go to the file too
     return run_dashboard(config)
 
 
@@ -188,6 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="sportello: %(message)s",
         stream=sys.stderr,
     )
+    secure_logging(args.verbose)  # every handler redacts; httpx's URLs only if asked
     if args.command == "check-config":
         return cmd_check_config(args)
     if args.command == "adapters":
@@ -216,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_once(args, config)
         if args.command == "collect":
             return cmd_collect(config)
-        return cmd_dashboard(config)
+        return cmd_dashboard(config, args.verbose)
     except KeyboardInterrupt:
         return 130
     except StoreError as exc:

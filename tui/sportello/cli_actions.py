@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import sys
 import time
@@ -44,6 +45,7 @@ from sportello.core.settings import Config
 from sportello.core.snooze_until import FORMS, parse_until
 from sportello.core.store import Store
 from sportello.core.store_contract import StoreBackend, StoreError
+from sportello_sdk.redaction import redact, redact_data, registered
 
 __all__ = ["COMMANDS", "EXIT_OK", "EXIT_REFUSED", "add_commands", "clock", "run"]
 
@@ -133,12 +135,24 @@ def run(args: argparse.Namespace, config: Config) -> int:
     try:
         return asyncio.run(command(args, config))
     except (Refusal, DeskError) as exc:
-        print(f"sportello: {exc}", file=sys.stderr)
+        _err(str(exc))
         return EXIT_REFUSED
 
 
 def _err(message: str) -> None:
-    print(f"sportello: {message}", file=sys.stderr)
+    print(redact(f"sportello: {message}"), file=sys.stderr)
+
+
+def _out(table: str) -> None:
+    """A table on stdout, redacted like every message."""
+    print(redact(table))
+
+
+def _out_json(text: str) -> None:
+    """JSON on stdout, its texts redacted one by one (it stays JSON, numbers stay)."""
+    if registered():
+        text = json.dumps(redact_data(json.loads(text)), ensure_ascii=False, indent=2)
+    print(text)
 
 
 def _wants_json(args: argparse.Namespace) -> bool:
@@ -181,11 +195,11 @@ async def cmd_queue(args: argparse.Namespace, config: Config) -> int:
     if not collecting:
         _err(f"nobody polls the channels right now; showing what is stored, {poll_ages(board)}")
     if _wants_json(args):
-        print(triage_report.queue_json(lines, now, tz, reveal))
+        _out_json(triage_report.queue_json(lines, now, tz, reveal))
     elif not lines:
         _err("nobody is waiting")
     else:
-        print(triage_report.queue_table(lines, now, tz, reveal))
+        _out(triage_report.queue_table(lines, now, tz, reveal))
     return EXIT_OK
 
 
@@ -378,12 +392,12 @@ async def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
         labels = {record.id: record.label for record in await store.channels()}
     labels.update({channel.id: channel.label for channel in config.channels})
     if _wants_json(args):
-        print(triage_report.outbox_json(actions, now, tz, config.team))
+        _out_json(triage_report.outbox_json(actions, now, tz, config.team))
         return EXIT_OK
     if not actions:
         _err("no actions yet" if args.all else "nothing on its way (--all: every recent action)")
         return EXIT_OK
-    print(triage_report.outbox_table(actions, now, tz, config.team, labels))
+    _out(triage_report.outbox_table(actions, now, tz, config.team, labels))
     if any(action.state in RETRYABLE for action in actions):
         _err("send again: sportello outbox retry KEY · give up: sportello outbox discard KEY")
     return EXIT_OK

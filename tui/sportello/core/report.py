@@ -3,6 +3,9 @@
 A channel whose queue was never read (:attr:`ChannelRow.queue_known`) has no
 waiting count, oldest wait or gap: ``—`` in the table and ``null`` in the JSON,
 as on the dashboard, never 0. The oldest wait is unknown too when nobody waits.
+
+Every text in both (a label, a state, an error) passes the SDK's redaction; the
+numbers do not, so a short secret (a PIN) never blanks a count.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from sportello.core.board import Board, ChannelRow, dropped_note, opens_label
 from sportello.core.records import Health
 from sportello_sdk.options import format_duration
+from sportello_sdk.redaction import redact
 
 COLUMNS = ("CHANNEL", "WAITING", "OLDEST", "EXPECT", "GAP", "FRT p50", "STATE")
 UNKNOWN = "—"
@@ -48,7 +52,7 @@ def _state_text(row: ChannelRow, now: float) -> str:
         more = row.dropped.count + row.dropped.fixed - 1
         text += f" · {note}" + (f": {reasons[0]}" if reasons else "")
         text += f" (and {more} more)" if reasons and more > 0 else ""
-    return text
+    return redact(text)
 
 
 def row_cells(row: ChannelRow, now: float) -> tuple[str, ...]:
@@ -63,7 +67,7 @@ def row_cells(row: ChannelRow, now: float) -> tuple[str, ...]:
         gap = gap_text(m.gap_s)
     frt = OFF_HOURS if row.answered_off_hours else format_duration(m.frt_p50_s)
     return (
-        row.channel.label,
+        redact(row.channel.label),
         waiting,
         oldest,
         format_duration(m.expect_s),
@@ -96,14 +100,14 @@ def row_json(row: ChannelRow) -> dict[str, Any]:
     known = row.queue_known
     return {
         "channel": row.channel.id,
-        "label": row.channel.label,
+        "label": redact(row.channel.label),
         "waiting": m.waiting if known else None,
         "oldest_wait_s": _seconds(m.oldest_wait_s) if known and m.waiting else None,
         "expect_s": _seconds(m.expect_s),
         "gap_s": _seconds(m.gap_s) if known else None,
         "frt_p50_s": _seconds(m.frt_p50_s),
         "state": str(row.health),
-        "error": row.error,
+        "error": None if row.error is None else redact(row.error),
         "dropped": _dropped_json(row),
     }
 
@@ -113,7 +117,8 @@ def _dropped_json(row: ChannelRow) -> dict[str, Any] | None:
     report = row.dropped
     if report is None:
         return None
-    return {"count": report.count, "fixed": report.fixed, "reasons": list(report.reasons)}
+    reasons = [redact(reason) for reason in report.reasons]
+    return {"count": report.count, "fixed": report.fixed, "reasons": reasons}
 
 
 def as_json(board: Board) -> str:
