@@ -7,11 +7,12 @@
     sportello collect                         run the collector alone (for systemd)
     sportello check-config [PATH]             report every problem of a config file
     sportello adapters [--json]               list the installed adapters and options
+    sportello check-adapter NAME              fetch once from one channel, check it all
     sportello queue | reply | close | assign | snooze | outbox …
                                               triage (see sportello.cli_actions)
 
-Exit codes: 0 fine, 1 a channel is degraded or down (``--once``) or an action was
-refused, 2 a config error.
+Exit codes: 0 fine, 1 a channel is degraded or down (``--once``), an action was
+refused or ``check-adapter`` found problems, 2 a config error.
 Nothing but the requested output goes to stdout; messages go to stderr.
 """
 
@@ -80,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", type=Path, help="the file (default: as --config)")
     listing = commands.add_parser("adapters", help="list the installed adapters and options")
     listing.add_argument("--json", action="store_true", dest="json_list", help="JSON")
+    probe = commands.add_parser(
+        "check-adapter", help="fetch once from one configured channel and say what is wrong"
+    )
+    probe.add_argument("name", help="a channel's id (or an adapter used by one channel)")
+    probe.add_argument(  # after the command too: sportello check-adapter NAME --config FILE
+        "--config", dest="adapter_config", type=Path, metavar="PATH", help="the config file"
+    )
     commands.add_parser("dashboard", help="open the dashboard (the default)")
     cli_actions.add_commands(commands)
     return parser
@@ -120,23 +128,33 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_adapters(args: argparse.Namespace) -> int:
-    from sportello_sdk.registry import load_all
+    """Every installed adapter under the name config.yaml uses (its entry point's),
+    with its distribution and options; the broken and the conflicting ones with
+    why (with --json: the good ones as JSON, the others on stderr)."""
+    from sportello_sdk.registry import survey
 
-    loaded, problems = load_all()
-    for problem in problems:
-        _err(f"sportello: {problem}")
-    described = [cls.describe() for _, cls in sorted(loaded.items())]
-    ranges = {
-        (cls.name, option.name): option.range_text()
-        for cls in loaded.values()
-        for option in cls.options
-    }
+    surveyed = survey()
+    good = [(s.name, s.target, s.distribution, s.adapter) for s in surveyed if s.adapter]
+    broken = [s.problem for s in surveyed if s.adapter is None and s.problem]
     if args.json or args.json_list:
+        described = []
+        for name, target, distribution, cls in good:
+            info = {**cls.describe(), "name": name, "target": target}
+            info["distribution"] = distribution
+            if cls.name != name:
+                info["declared_name"] = cls.name
+            described.append(info)
         print(json.dumps(described, ensure_ascii=False, indent=2))
+        for problem in broken:
+            _err(f"sportello: {problem}")
         return EXIT_OK
-    for info in described:
-        print(f"{info['name']} — {info['description']} (kind {info['kind']})")
-        for option in info["options"]:
+    for name, target, distribution, cls in good:
+        info = cls.describe()
+        source = f"{target} from {distribution}" if distribution else target
+        print(f"{name} — {info['description']} (kind {info['kind']}; {source})")
+        if cls.name != name:
+            print(f"  (its class calls itself {cls.name!r}; config.yaml says adapter: {name})")
+        for option, declared in zip(info["options"], cls.options, strict=True):
             flags = ", ".join(
                 f
                 for f, on in (("required", option["required"]), ("secret", option["secret"]))
@@ -144,14 +162,33 @@ def cmd_adapters(args: argparse.Namespace) -> int:
             )
             default = "" if option["default"] is None else f" = {option['default']}"
             extra = f" [{flags}]" if flags else ""
-            bounds = ranges.get((info["name"], option["name"]), "")
+            bounds = declared.range_text()
             bounds = f" ({bounds})" if bounds else ""
             print(
                 f"  {option['name']}: {option['type']}{default}{extra}{bounds}"
                 f" — {option['description']}"
             )
         print()
+    if broken:
+        print("not usable (skipped):")
+        for problem in broken:
+            print(f"  {problem}")
     return EXIT_OK
+
+
+def cmd_check_adapter(args: argparse.Namespace) -> int:
+    from sportello.core.adapter_check import check_adapter
+
+    try:
+        path = find_config(args.adapter_config or args.config)
+    except ConfigError as exc:
+        _err(str(exc))
+        return EXIT_CONFIG
+    result = check_adapter(path, args.name)
+    out = sys.stderr if result.code == EXIT_CONFIG else sys.stdout
+    for line in result.lines:
+        print(line, file=out)
+    return result.code
 
 
 def cmd_once(args: argparse.Namespace, config: Config) -> int:
@@ -208,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_check_config(args)
     if args.command == "adapters":
         return cmd_adapters(args)
+    if args.command == "check-adapter":
+        return cmd_check_adapter(args)
     if args.poll and not args.once:
         _err("sportello: --poll goes with --once (sportello --once --poll)")
         return EXIT_CONFIG
