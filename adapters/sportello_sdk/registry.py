@@ -127,27 +127,25 @@ def _read_group(text: str, group: str) -> list[tuple[str, str]]:
 
 def _distribution_of(folder_name: str) -> str:
     """``my_plugin-1.0.dist-info`` → ``my-plugin``, as importlib.metadata derives it."""
-    stem = folder_name.rsplit(".", 1)[0]
-    return normalize(stem.split("-", 1)[0])
+    stem = folder_name.rsplit(".", 1)[0].split("-", 1)[0]
+    simple = stem.lower().replace("_", "-").replace(".", "-")  # no regex: ~200 folders
+    return simple if "--" not in simple else normalize(stem)
 
 
 def _scan(group: str) -> list[_EntryPoint]:
     """The group's entry points from the distributions found on sys.path.
 
-    A distribution counts once: in the first folder of the path that has it (and
-    there its .dist-info before an .egg-info), as importlib.metadata does.
+    A distribution counts once, in the first folder of the path that has it, as
+    importlib.metadata does.
     """
     found: list[_EntryPoint] = []
     seen: set[str] = set()
     for folder in sys.path:
         try:  # names, not Paths: sorting a site-packages of Paths costs milliseconds
-            names = sorted(
-                (
-                    name
-                    for name in os.listdir(folder or ".")  # noqa: PTH208 (names, see above)
-                    if name.endswith((".dist-info", ".egg-info"))
-                ),
-                key=lambda name: (name.endswith(".egg-info"), name),
+            names = sorted(  # (a version's .dist-info sorts before its .egg-info)
+                name
+                for name in os.listdir(folder or ".")  # noqa: PTH208 (names, see above)
+                if name.endswith((".dist-info", ".egg-info"))
             )
         except OSError:
             continue
