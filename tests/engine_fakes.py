@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,11 +15,13 @@ from sportello_sdk import (
     Adapter,
     AuthenticationFailed,
     ChannelState,
+    ConnectionFailed,
     Conversation,
     Customer,
     Option,
     RateLimited,
 )
+from sportello_sdk.base import ChannelContext, Session
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -35,71 +38,95 @@ def conversation(external_id: str, minutes_ago: float = 10) -> Conversation:
     )
 
 
-class GoodAdapter(Adapter):
+class DeclarationOnly(Adapter):
+    """A declaration for config tests: it never connects."""
+
+    name: ClassVar[str] = "declaration"
+
+    @classmethod
+    async def connect(cls, context: ChannelContext) -> Session:
+        raise ConnectionFailed("a declaration only")
+
+
+class FakeAdapter(Adapter, Session):
+    """A test adapter that is its own session: ``connect`` makes one per channel."""
+
+    def __init__(self, context: ChannelContext) -> None:
+        self.context = context
+        self.channel_id = context.channel_id
+        self.config = dict(context.options)
+        self.clock = context.clock
+
+    @classmethod
+    async def connect(cls, context: ChannelContext) -> Session:
+        return cls(context)
+
+
+class GoodAdapter(FakeAdapter):
     name: ClassVar[str] = "good"
     options = (Option("count", default=2),)
     polls = 0
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         type(self).polls += 1
         count = int(self.config.get("count", 2))
         return ChannelState(tuple(conversation(f"g{i}") for i in range(count)))
 
 
-class HangingAdapter(Adapter):
+class HangingAdapter(FakeAdapter):
     name: ClassVar[str] = "hang"
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         await asyncio.sleep(3600)
         return ChannelState()
 
 
-class RaisingAdapter(Adapter):
+class RaisingAdapter(FakeAdapter):
     name: ClassVar[str] = "raise"
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         raise ZeroDivisionError("token=s3cr3t-value leaked in a bug")
 
 
-class GarbageAdapter(Adapter):
+class GarbageAdapter(FakeAdapter):
     name: ClassVar[str] = "garbage"
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         return {"conversations": "lots"}  # type: ignore[return-value]
 
 
-class NaiveTimeAdapter(Adapter):
+class NaiveTimeAdapter(FakeAdapter):
     name: ClassVar[str] = "naive"
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         conv = conversation("n1")
         naive = datetime(2026, 11, 24, 9, 0)  # no time zone
         bad = Conversation(conv.external_id, conv.customer, conv.subject, naive, naive)
         return ChannelState((bad,))
 
 
-class LimitedAdapter(Adapter):
+class LimitedAdapter(FakeAdapter):
     name: ClassVar[str] = "limited"
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         raise RateLimited("Too Many Requests", retry_after=35)
 
 
-class RefusedAdapter(Adapter):
+class RefusedAdapter(FakeAdapter):
     name: ClassVar[str] = "refused"
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         raise AuthenticationFailed("the token was refused")
 
 
-class SwallowingAdapter(Adapter):
+class SwallowingAdapter(FakeAdapter):
     """A plug-in that catches the cancellation meant to stop it and returns."""
 
     name: ClassVar[str] = "swallow"
-    fetching = asyncio.Event()
+    fetching = threading.Event()  # set in the channel's own thread
     swallowing = True
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         type(self).fetching.set()
         try:
             await asyncio.sleep(3600)

@@ -55,7 +55,7 @@ from sportello.core.outbox import Action, State
 from sportello.core.settings import Config
 from sportello.core.store import Store, StoreError
 from sportello.core.store_contract import Delivery
-from sportello_demo.adapter import DemoAdapter
+from sportello_demo.adapter import DemoAdapter, DemoSession
 from sportello_sdk.models import ActionRequest, ActionResult
 
 FAULTS = ("before_act", "after_accept", "mark_tx", "mark_thread")
@@ -84,9 +84,9 @@ def install_fault(fault: str, at: int, fault_file: Path | None, rng: random.Rand
         return calls >= at
 
     if fault in ("before_act", "after_accept"):
-        act = DemoAdapter.act
+        act = DemoSession.act
 
-        async def faulty_act(self: DemoAdapter, request: ActionRequest) -> ActionResult:
+        async def faulty_act(self: DemoSession, request: ActionRequest) -> ActionResult:
             if fault == "before_act" and due():
                 note_fault(fault_file, fault, request.idempotency_key)
                 die()
@@ -96,7 +96,7 @@ def install_fault(fault: str, at: int, fault_file: Path | None, rng: random.Rand
                 die()
             return result
 
-        DemoAdapter.act = faulty_act  # type: ignore[method-assign]
+        DemoSession.act = faulty_act  # type: ignore[method-assign]
     elif fault == "mark_tx":
         apply = store_outbox._apply
 

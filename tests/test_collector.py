@@ -6,6 +6,7 @@ import asyncio
 import random
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from sportello.core.channel_host import ChannelHost
 from sportello.core.collector import DOWN_AFTER, Collector, backoff_delay, redact
 from sportello.core.leader import CollectorLock
 from sportello.core.records import Health
@@ -39,7 +41,8 @@ async def test_failing_channels_do_not_stop_the_good_one(tmp_path: Path) -> None
         health = await collector.poll_once()
         assert time.monotonic() - started < 3, "a hanging adapter held up the poll"
         assert health["good"] is Health.OK
-        for bad in ("hang", "raise", "garbage", "naive"):
+        assert health["naive"] is Health.OK  # its one bad conversation is refused, by name
+        for bad in ("hang", "raise", "garbage"):
             assert health[bad] is Health.DEGRADED, bad
         waiting = await store.waiting()
         assert {item.external_id for item in waiting} == {"g0", "g1"}
@@ -48,8 +51,9 @@ async def test_failing_channels_do_not_stop_the_good_one(tmp_path: Path) -> None
         assert "no answer within" in records["hang"].last_error
         assert records["garbage"].last_error is not None
         assert "instead of a channel state" in records["garbage"].last_error
-        assert records["naive"].last_error is not None
-        assert "time zone" in records["naive"].last_error
+        dropped = records["naive"].dropped
+        assert dropped is not None and dropped.count == 1
+        assert "time zone" in dropped.reasons[0]
         assert records["good"].health is Health.OK
         await collector.aclose()
 
@@ -84,7 +88,9 @@ async def test_recovery_clears_the_error(tmp_path: Path) -> None:
         collector = collector_for(store, {"c": "raise"})
         await collector.poll_once()
         assert collector.runs["c"].health is Health.DEGRADED
-        collector.runs["c"].adapter = GoodAdapter("c", {})
+        broken = collector.runs["c"].host
+        assert broken is not None
+        collector.runs["c"].host = ChannelHost("c", GoodAdapter, broken.context)
         await collector.poll_once()
         record = (await store.channels())[0]
         assert record.health is Health.OK
@@ -230,12 +236,12 @@ async def test_a_poll_cancelled_at_any_step_ends_cancelled(tmp_path: Path) -> No
 
 
 async def test_run_stops_even_when_an_adapter_swallows_the_cancellation(tmp_path: Path) -> None:
-    SwallowingAdapter.fetching = asyncio.Event()
+    SwallowingAdapter.fetching = threading.Event()
     SwallowingAdapter.swallowing = True
     async with await Store.open(tmp_path / "s.db") as store:
         collector = collector_for(store, {"good": "good", "swallow": "swallow"})
         task = asyncio.create_task(collector.run())
-        await asyncio.wait_for(SwallowingAdapter.fetching.wait(), timeout=5)
+        await asyncio.to_thread(SwallowingAdapter.fetching.wait, 5)
         task.cancel()
         await asyncio.wait({task}, timeout=5)
         stopped = task.done()

@@ -15,14 +15,15 @@ import pytest
 from sportello.core import yaml_lines
 from sportello.core.config import ConfigError, Problem, check_config, find_config, load_config
 from sportello.core.settings import Config, GapThreshold, Person, SecretRef
-from sportello_sdk import Adapter, ChannelKind, ChannelState, Option, OptionType, parse_duration
+from sportello_sdk import Adapter, ChannelKind, Option, OptionType, parse_duration
 from sportello_sdk.registry import AdapterLoadError
+from tests.engine_fakes import DeclarationOnly
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "hunter2-Sup3rSecret"
 
 
-class FakeMail(Adapter):
+class FakeMail(DeclarationOnly):
     name = "fakemail"
     kind = ChannelKind.EMAIL
     default_expectation = timedelta(hours=6)
@@ -35,19 +36,13 @@ class FakeMail(Adapter):
         Option("mode", choices=("fast", "slow"), default="fast"),
     )
 
-    async def fetch(self) -> ChannelState:
-        return ChannelState()
 
-
-class Bare(Adapter):
+class Bare(DeclarationOnly):
     name = "bare"
     default_expectation = timedelta(minutes=5)
 
-    async def fetch(self) -> ChannelState:
-        return ChannelState()
 
-
-class FakeDemo(Adapter):
+class FakeDemo(DeclarationOnly):
     """What the demo adapter declares (profile, seed, scale, rate)."""
 
     name = "demo"
@@ -57,9 +52,6 @@ class FakeDemo(Adapter):
         Option("scale", OptionType.INT, default=0),
         Option("rate", OptionType.FLOAT, default=1.0),
     )
-
-    async def fetch(self) -> ChannelState:
-        return ChannelState()
 
 
 ADAPTERS: dict[str, type[Adapter]] = {"fakemail": FakeMail, "bare": Bare, "demo": FakeDemo}
@@ -1167,15 +1159,12 @@ def test_an_adapter_not_installed_lists_the_installed_ones(tmp_path: Path) -> No
     assert "did you mean 'demo'? (installed: demo;" in close
 
 
-class Ranged(Adapter):
+class Ranged(DeclarationOnly):
     name = "ranged"
     options = (
         Option("share", OptionType.FLOAT, default=0.0, minimum=0, maximum=1),
         Option("every", OptionType.DURATION, default=timedelta(minutes=1), maximum=3600),
     )
-
-    async def fetch(self) -> ChannelState:
-        return ChannelState()
 
 
 def test_an_option_out_of_its_declared_range_is_a_problem(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 import pytest
 
 from sportello.core import delivery
+from sportello.core.channel_host import ChannelHost
 from sportello.core.delivery import ChannelLink, Deliverer
 from sportello.core.desk import Desk
 from sportello.core.outbox import Action, State
@@ -37,6 +39,7 @@ from sportello_sdk import (
     Customer,
     RateLimited,
 )
+from sportello_sdk.base import ChannelContext, Session
 from sportello_sdk.models import (
     ActionKind,
     ActionRequest,
@@ -65,22 +68,29 @@ class Step:
     hang: bool = False
 
 
-class FakeChannel(Adapter):
-    """A channel that records every act() and follows a script of failures."""
+class FakeChannel(Adapter, Session):
+    """A channel that records every act() and follows a script of failures. It is its
+    own session, run by a real ChannelHost (in a thread of its own)."""
 
     name: ClassVar[str] = "fake"
     capabilities: ClassVar[Capabilities] = ALL
 
+    @classmethod
+    async def connect(cls, context: ChannelContext) -> Session:
+        instance = context.options["instance"]
+        assert isinstance(instance, FakeChannel)
+        return instance
+
     def __init__(self, channel_id: str) -> None:
-        super().__init__(channel_id, {})
+        self.channel_id = channel_id
         self.calls: list[tuple[float, ActionRequest]] = []
         self.accepted: dict[str, ActionResult] = {}  # key -> what the channel said
         self.order: list[str] = []  # keys, in the order the channel accepted them
         self.script: list[Step] = []
         self.lookups: list[str] = []
-        self.acting = asyncio.Event()
+        self.acting = threading.Event()  # set in the channel's thread
 
-    async def fetch(self) -> ChannelState:
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         return ChannelState()
 
     async def act(self, request: ActionRequest) -> ActionResult:
@@ -167,10 +177,11 @@ class Shop:
     channels: dict[str, FakeChannel]
     items: dict[str, QueueItem]
     links: dict[str, ChannelLink] = field(default_factory=dict)
+    hosts: dict[str, ChannelHost] = field(default_factory=dict)
 
     def deliverer(self, *, owner: str = ME, timeout_s: float = 5.0) -> Deliverer:
         self.links = {
-            cid: ChannelLink(adapter=_getter(adapter), timeout_s=timeout_s)
+            cid: ChannelLink(host=_getter(self.hosts, cid, adapter), timeout_s=timeout_s)
             for cid, adapter in self.channels.items()
         }
         return Deliverer(
@@ -180,6 +191,11 @@ class Shop:
             owner=owner,
             team=self.config.team,
         )
+
+    async def close(self) -> None:
+        """Close the store and end the channels' threads."""
+        await self.store.close()
+        await asyncio.gather(*(host.close(1.0) for host in self.hosts.values()))
 
     async def reply(self, channel_id: str = "email", text: str = "Il pacco è partito.") -> Action:
         return await self.desk.reply(self.items[channel_id], text)
@@ -195,8 +211,15 @@ class Shop:
         return found
 
 
-def _getter(adapter: FakeChannel) -> Callable[[], Adapter | None]:
-    return lambda: adapter
+def _getter(
+    hosts: dict[str, ChannelHost], channel_id: str, channel: FakeChannel
+) -> Callable[[], ChannelHost | None]:
+    """The channel's host, made once per shop (like the collector's, one per channel)."""
+    if channel_id not in hosts:
+        context = ChannelContext(channel_id=channel_id, options={"instance": channel})
+        hosts[channel_id] = ChannelHost(channel_id, type(channel), context)
+    host = hosts[channel_id]
+    return lambda: host
 
 
 async def open_shop(
@@ -238,7 +261,7 @@ async def open_shop(
 async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
     opened = await open_shop(tmp_path)
     yield opened
-    await opened.store.close()
+    await opened.close()
 
 
 @contextlib.asynccontextmanager
@@ -338,7 +361,7 @@ async def test_nothing_is_delivered_before_the_undo_window_ends(tmp_path: Path) 
         ((called_at, _),) = shop.channels["email"].calls
         assert called_at >= action.due_at
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 async def test_an_action_undone_inside_its_window_never_reaches_the_channel(
@@ -358,7 +381,7 @@ async def test_an_action_undone_inside_its_window_never_reaches_the_channel(
         assert await shop.state(action) is State.UNDONE
         assert [i.channel_id for i in await shop.store.waiting()] == ["email"]
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 # ---------------------------------------------------------------------- order
@@ -443,7 +466,7 @@ async def test_a_refusal_waits_for_the_user_and_holds_up_nothing(shop: Shop) -> 
 async def test_a_channel_whose_adapter_is_not_running_fails_retryably(shop: Shop) -> None:
     a = await shop.reply()
     deliverer = shop.deliverer()
-    shop.links["email"].adapter = lambda: None
+    shop.links["email"].host = lambda: None
     async with running(deliverer):
         failed = await in_state(shop, a, State.FAILED)
     assert failed.retryable and failed.error == "the channel's adapter is not running"
@@ -501,7 +524,7 @@ async def test_a_send_whose_outcome_is_unknown_is_looked_up_when_the_channel_can
         assert email.keys() == [a.key]  # not sent again
         assert await shop.store.waiting() == []
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 async def test_a_send_not_found_by_key_is_sent_again_once_and_in_order(tmp_path: Path) -> None:
@@ -521,7 +544,7 @@ async def test_a_send_not_found_by_key_is_sent_again_once_and_in_order(tmp_path:
         assert email.order == [a.key, b.key]  # each accepted once, a first
         assert (await shop.action(a)).attempts == 2
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 async def test_a_hanging_channel_does_not_hold_up_another(shop: Shop) -> None:
@@ -529,7 +552,7 @@ async def test_a_hanging_channel_does_not_hold_up_another(shop: Shop) -> None:
     email.script = [Step(hang=True)]
     a = await shop.reply()
     async with running(shop.deliverer(timeout_s=30.0)):
-        await email.acting.wait()
+        await asyncio.to_thread(email.acting.wait, 5)
         c = await shop.reply("chat")
         await in_state(shop, c, State.SENT)
         assert await shop.state(a) is State.SENDING  # still hanging
@@ -585,7 +608,7 @@ async def test_recover_asks_a_channel_that_can_look_up(tmp_path: Path, arrived: 
         assert sent.result == "email-1/r1"
         assert await shop.store.waiting() == []
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 # ---------------------------------------------------------------------- answered elsewhere
@@ -606,7 +629,7 @@ async def test_a_reply_is_held_when_someone_answered_from_another_tool(tmp_path:
         assert held.error == f"Luca answered at {answered:%H:%M} UTC"  # inert: no escape
         assert await shop.store.waiting() != []  # the store learns of it at the next poll
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 async def test_a_second_reply_of_ours_is_not_held_as_answered_elsewhere(tmp_path: Path) -> None:
@@ -622,7 +645,7 @@ async def test_a_second_reply_of_ours_is_not_held_as_answered_elsewhere(tmp_path
         assert await shop.state(b) is State.SENT, (await shop.action(b)).error
         assert email.order == [a.key, b.key]
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 async def test_a_reply_is_sent_when_the_channel_cannot_be_re_read(tmp_path: Path) -> None:
@@ -637,7 +660,7 @@ async def test_a_reply_is_sent_when_the_channel_cannot_be_re_read(tmp_path: Path
             await in_state(shop, a, State.SENT)
         assert email.rechecks == 1
     finally:
-        await shop.store.close()
+        await shop.close()
 
 
 # ---------------------------------------------------------------------- noticing new work
@@ -753,11 +776,11 @@ async def test_an_adapter_that_swallows_the_cancellation_does_not_keep_delivery_
         a = await shop.reply(text="prima")
         await shop.reply(text="seconda")
         task = asyncio.create_task(shop.deliverer(timeout_s=3600).run())
-        await asyncio.wait_for(channels["email"].acting.wait(), 5)
+        await asyncio.to_thread(channels["email"].acting.wait, 5)
         task.cancel()
         await asyncio.wait({task}, timeout=3)
         assert task.done(), "delivery kept running after its cancellation was swallowed"
         assert task.cancelled()
         assert channels["email"].keys() == [a.key]  # and went on to nothing else
     finally:
-        await shop.store.close()
+        await shop.close()

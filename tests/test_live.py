@@ -163,7 +163,7 @@ async def test_the_collector_stops_before_the_store_closes(
     async def close(store: Store) -> None:
         collector = live.collector
         seen_at_close.append(
-            collector is not None and all(run.adapter is None for run in collector.runs.values())
+            collector is not None and all(run.host is None for run in collector.runs.values())
         )
         await original_close(store)
 

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from sportello.core.config import load_config
-from sportello_sdk import Adapter, ChannelState, Option, OptionError, OptionType
+from sportello_sdk import Option, OptionError, OptionType
 from sportello_sdk.errors import ConfigurationError
 from sportello_sdk.options import format_duration, parse_duration, resolve_options
+from tests.engine_fakes import DeclarationOnly
 
 # ── coercion is idempotent ────────────────────────────────────────────────────
 
@@ -86,7 +87,7 @@ def test_resolve_options_fills_defaults_and_keeps_ready_values() -> None:
         resolve_options(declared, {"profile": "p", "every": 5})
 
 
-class Mailbox(Adapter):
+class Mailbox(DeclarationOnly):
     """The next adapter: durations and lists, as the IMAP one will have."""
 
     name = "mailbox"
@@ -96,12 +97,7 @@ class Mailbox(Adapter):
         Option("share", OptionType.FLOAT, default=0.5, minimum=0, maximum=1),
     )
 
-    def __init__(self, channel_id: str, options: Any, clock: Any = None) -> None:
-        super().__init__(channel_id, options)
-        self.values = self.declared_options(options)
 
-    async def fetch(self) -> ChannelState:
-        return ChannelState()
 
 
 def test_an_adapter_accepts_the_options_its_config_coerced(tmp_path: Path) -> None:
@@ -114,8 +110,7 @@ def test_an_adapter_accepts_the_options_its_config_coerced(tmp_path: Path) -> No
         encoding="utf-8",
     )
     config = load_config(path, adapter_loader={"mailbox": Mailbox}.__getitem__)
-    adapter = Mailbox("mail", config.channels[0].options)
-    assert adapter.values == {
+    assert Mailbox.declared_options(config.channels[0].options) == {
         "idle": timedelta(seconds=90),
         "folders": ("INBOX", "Ordini"),
         "share": 0.5,
@@ -124,7 +119,7 @@ def test_an_adapter_accepts_the_options_its_config_coerced(tmp_path: Path) -> No
 
 def test_an_adapter_refuses_an_option_out_of_its_range() -> None:
     with pytest.raises(ConfigurationError, match=r"^option share: must be between 0 and 1, got 2$"):
-        Mailbox("mail", {"share": 2})
+        Mailbox.declared_options({"share": 2})
 
 
 def test_describe_has_the_declared_range_of_every_option() -> None:

@@ -17,7 +17,9 @@ from sportello.core.secrets import (
     resolve_options,
 )
 from sportello.core.settings import Channel, SecretRef
-from sportello_sdk import Adapter, ChannelState, Option
+from sportello_sdk import Option
+from sportello_sdk.secret import Secret
+from tests.engine_fakes import DeclarationOnly
 
 SECRET = "s3cr3t-V4lue"
 
@@ -233,12 +235,9 @@ def test_unknown_scheme_cannot_be_resolved() -> None:
 # ── resolve_options ────────────────────────────────────────────────────────────
 
 
-class Mail(Adapter):
+class Mail(DeclarationOnly):
     name = "mail"
     options = (Option("host"), Option("password", secret=True), Option("token", secret=True))
-
-    async def fetch(self) -> ChannelState:
-        return ChannelState()
 
 
 def channel(**options: object) -> Channel:
@@ -260,7 +259,14 @@ def test_resolve_options_replaces_only_references() -> None:
     )
     env = {"PW": SECRET, "TK": "tok"}
     resolved = resolve_options(chan, Mail, env)
-    assert resolved == {"host": "imap.example.it", "password": SECRET, "token": "tok"}
+    assert resolved == {
+        "host": "imap.example.it",
+        "password": Secret(SECRET),
+        "token": Secret("tok"),
+    }
+    assert isinstance(resolved["password"], Secret)
+    assert SECRET not in repr(resolved) and SECRET not in str(resolved)
+    assert resolved["password"].reveal() == SECRET
     assert chan.options["password"] == SecretRef("env", "PW")  # the channel keeps the reference
     assert resolve_options(chan, None, env) == resolved
 

@@ -15,9 +15,67 @@
 outbox retries those with backoff and leaves the others failed for the user.
 
 Messages must never contain secrets: no tokens, no passwords, no URLs with tokens.
+Whatever an adapter passes as the message (an exception, ``None``, an object whose
+``__str__`` raises) becomes text here, once, so showing an error can never fail.
 """
 
 from __future__ import annotations
+
+import math
+import time
+from email.utils import parsedate_to_datetime
+
+MESSAGE_LIMIT = 2000
+
+
+def safe_text(value: object, limit: int = MESSAGE_LIMIT) -> str:
+    """``str(value)``, or the name of its type when that fails; bounded."""
+    if isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = str(value)
+        except BaseException:
+            text = ""
+        if isinstance(value, BaseException):
+            name = type(value).__name__
+            text = f"{name}: {text}" if text else name
+        elif not isinstance(text, str):
+            text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(exc: BaseException) -> str:
+    """An exception in words, never raising: ``ValueError: bad value``."""
+    if isinstance(exc, AdapterError):
+        return exc.message
+    return safe_text(exc)
+
+
+def seconds_or_none(value: object, now: float | None = None) -> float | None:
+    """A ``retry_after`` as given by an adapter (a number, the header's text in
+    seconds or as an HTTP date, garbage) as seconds from now, or ``None``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            seconds = float(text)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return None
+            if when.tzinfo is None:
+                return None
+            seconds = when.timestamp() - (time.time() if now is None else now)
+    else:
+        return None
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, min(seconds, 7 * 86400.0))
 
 
 class AdapterError(Exception):
@@ -25,9 +83,10 @@ class AdapterError(Exception):
 
     retryable: bool = True
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: object = "") -> None:
+        text = safe_text(message)
+        super().__init__(text)
+        self.message = text
 
     def __str__(self) -> str:
         return self.message
@@ -52,9 +111,9 @@ class AuthenticationFailed(AdapterError):
 class RateLimited(AdapterError):
     """The channel asked us to slow down."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: object = "", retry_after: object = None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after: float | None = seconds_or_none(retry_after)
 
 
 class ProtocolError(AdapterError):

@@ -7,8 +7,12 @@ never store rows. Every timestamp is an aware ``datetime`` in UTC.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+MEMORY_LIMIT = 64 * 1024  # bytes of a channel's memory, as JSON
 
 
 class ChannelKind(enum.StrEnum):
@@ -124,12 +128,20 @@ class ChannelState:
     conversation that was waiting before and is absent now has left the queue.
     ``on_hold`` and ``longest_hold`` are channel-level figures of channels that
     have them (a phone queue: callers on hold, the longest hold).
+
+    ``memory``: what the channel must remember until the next fetch (a cursor:
+    Telegram's next offset, IMAP's UIDVALIDITY and UIDNEXT, an export's cursor),
+    as JSON-ready data (dicts, lists, text, numbers, true/false, null) of at most
+    ``MEMORY_LIMIT`` bytes. It is saved in the same transaction as this state and
+    handed to the next ``fetch`` — of this process, or of the one that takes over.
+    ``None`` keeps the memory as it was.
     """
 
     conversations: tuple[Conversation, ...] = ()
     complete: bool = True
     on_hold: int | None = None
     longest_hold: timedelta | None = None
+    memory: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,14 @@ class Option:
         own check as it is.
         """
         converted: Any
+        if self.secret and self.type is OptionType.STR:
+            from sportello_sdk.secret import Secret
+
+            if isinstance(value, Secret):
+                return value
+            if not isinstance(value, str):
+                raise OptionError(f"expected text, got {kind_of(value)}")
+            return Secret(value)
         if self.type is OptionType.STR:
             if not isinstance(value, str):
                 raise OptionError(f"expected text, got {kind_of(value)}")

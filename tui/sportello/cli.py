@@ -215,8 +215,7 @@ def cmd_once(args: argparse.Namespace, config: Config) -> int:
 def cmd_collect(config: Config) -> int:
     from sportello.core.headless import collect
 
-    asyncio.run(collect(config))
-    return EXIT_OK
+    return EXIT_OK if asyncio.run(collect(config)) else EXIT_DEGRADED
 
 
 def cmd_dashboard(config: Config, verbosity: int = 0) -> int:
@@ -273,7 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_collect(config)
         return cmd_dashboard(config, args.verbose)
     except KeyboardInterrupt:
-        return 130
+        return EXIT_DEGRADED if args.once else 130
+    except SystemExit as exc:  # only a plug-in's code would: our own returns a status
+        _err(f"sportello: something tried to exit the program (status {exc.code!r}); stopped")
+        return EXIT_DEGRADED
     except StoreError as exc:
         _err(f"sportello: {exc}")
         return EXIT_DEGRADED

@@ -2,14 +2,19 @@
 
 Each channel has its own task: poll, store, sleep, poll again. The next poll is
 scheduled when the previous one ends, so a slow channel never piles up requests.
-A poll that raises, hangs past the channel's timeout or returns garbage marks that
-channel degraded (then down) and is retried with capped exponential backoff and
-jitter, honouring Retry-After; the other channels never notice.
+The adapter's code runs in the channel's own thread (:mod:`sportello.core.channel_host`):
+a poll that raises anything, blocks, hangs past the channel's timeout or returns
+garbage marks that channel degraded (then down) and is retried with capped
+exponential backoff and jitter, honouring Retry-After; the other channels, and the
+screen, never notice. A channel task that fails for a reason of ours is logged and
+started again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -18,10 +23,11 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from sportello.core.channel_host import STOP_GRACE_S, AdapterFault, ChannelHost
 from sportello.core.delivery import ChannelLink, Deliverer, owner_id
 from sportello.core.inert import inert
 from sportello.core.polling_status import CollectorInfo, channel_digests, this_process
-from sportello.core.records import Health, PollOutcome
+from sportello.core.records import DropReport, Health, PollOutcome
 from sportello.core.secrets import SecretError, resolve_options
 from sportello.core.settings import Channel, Config
 from sportello.core.state_check import check_state
@@ -36,9 +42,13 @@ from sportello_sdk import (
     RateLimited,
     utc_now,
 )
-from sportello_sdk.base import Clock
+from sportello_sdk.base import ChannelContext, Clock, Session, channel_logger
+from sportello_sdk.errors import describe, seconds_or_none
+from sportello_sdk.models import ChannelState
+from sportello_sdk.redaction import redact as redact_registered
 from sportello_sdk.registry import AdapterLoadError
 from sportello_sdk.registry import load as load_adapter
+from sportello_sdk.secret import Secret
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +67,12 @@ class ChannelRun:
     """What the collector knows about one channel while it runs."""
 
     channel: Channel
-    adapter: Adapter | None = None
+    host: ChannelHost | None = None
     secrets: tuple[str, ...] = ()
+    memory: dict[str, Any] = field(default_factory=dict)
+    transport: str | None = None  # the HTTP policy's last report, as saved
+    slow_until: float | None = None  # the rate limit asks not to poll before then
+    suggested_interval_s: float | None = None  # ... or not faster than this
     failures: int = 0
     failing_since: float | None = None
     health: Health = Health.UNKNOWN
@@ -88,12 +102,12 @@ def backoff_delay(
     return delay
 
 
-def redact(message: str, secrets: Iterable[str]) -> str:
-    """The message with every secret value blanked, made one safe bounded line."""
+def redact(message: str, secrets: Iterable[str] = ()) -> str:
+    """The message with every secret blanked, made one safe bounded line."""
     for secret in secrets:
-        if secret and len(secret) >= 4:
+        if secret:
             message = message.replace(secret, "•••")
-    return inert(message, limit=ERROR_LIMIT)
+    return inert(redact_registered(message), limit=ERROR_LIMIT)
 
 
 AdapterLoader = Callable[[str], type[Adapter]]
@@ -154,33 +168,47 @@ class Collector:
             run.last_error = redact(str(exc), ())
             return "other"
         run.secrets = tuple(
-            str(options[o.name]) for o in cls.options if o.secret and options.get(o.name)
+            value.reveal() if isinstance(value, Secret) else str(value)
+            for o in cls.options
+            if o.secret and (value := options.get(o.name))
         )
         try:
-            run.adapter = cls(channel.id, options, self.clock)
-        except Exception as exc:  # a plug-in's constructor is outside our control
-            run.last_error = redact(f"could not start: {type(exc).__name__}: {exc}", run.secrets)
-            return str(cls.kind)
-        return str(getattr(run.adapter, "channel_kind", cls.kind))
+            typed = cls.declared_options(options)
+            kind = str(cls.channel_kind(typed))
+        except AdapterError as exc:
+            run.last_error = redact(str(exc), run.secrets)
+            return "other"
+        except BaseException as exc:
+            run.last_error = redact(f"could not start: {describe(exc)}", run.secrets)
+            return "other"
+        context = ChannelContext(
+            channel_id=channel.id,
+            options=typed,
+            clock=self.clock,
+            timeout_s=channel.timeout.total_seconds(),
+            log=channel_logger(channel.id),
+        )
+        run.host = ChannelHost(channel.id, cls, context)
+        return kind
 
-    async def aclose(self) -> None:
-        """Close every adapter (one that fails to close is only logged), and tell the
-        store that this process no longer collects."""
+    async def aclose(self, grace_s: float = STOP_GRACE_S) -> list[str]:
+        """Close every channel's session, all at once, within ``grace_s``; tell the
+        store that this process no longer collects. The channels whose adapter did
+        not stop (their thread is left behind, to end with the program)."""
         if self._recorded is not None:
             pid, self._recorded = self._recorded, None
             try:
                 await self.store.clear_collector(pid)
             except Exception as exc:
                 log.warning("could not record the end of collecting: %s", exc)
+        hosts = [(cid, run.host) for cid, run in self.runs.items() if run.host is not None]
         for run in self.runs.values():
-            if run.adapter is None:
-                continue
-            try:
-                async with asyncio.timeout(5):
-                    await run.adapter.aclose()
-            except Exception as exc:
-                log.warning("channel %s: closing failed: %s", run.channel.id, type(exc).__name__)
-            run.adapter = None
+            run.host = None
+        ended = await asyncio.gather(*(host.close(grace_s) for _, host in hosts))
+        left = [cid for (cid, _), done in zip(hosts, ended, strict=True) if not done]
+        for cid in left:
+            log.warning("channel %s: its adapter did not stop when asked; left behind", cid)
+        return left
 
     # -- polling ------------------------------------------------------------
 
@@ -195,45 +223,66 @@ class Collector:
         retry_after: float | None = None
         permanent = False
         count = 0
-        if run.adapter is None:
+        host = run.host
+        notices: list[str] = []
+        dropped: DropReport | None = None
+        if host is None:
             error = run.last_error or "the adapter could not be started"
             permanent = True
         else:
+            memory = dict(run.memory)
             try:
-                async with run.lock, asyncio.timeout(channel.timeout.total_seconds()):
-                    state = await run.adapter.fetch()
-                state = check_state(state)
-            except TimeoutError:
-                error = f"no answer within {_seconds(channel.timeout)}"
+                async with run.lock:
+                    try:
+                        fetched = await host.call(
+                            partial(_fetch, memory=memory),
+                            timeout_s=channel.timeout.total_seconds(),
+                        )
+                    finally:
+                        notices = list(host.notices)
+                checked = check_state(fetched, self.clock().timestamp())
             except RateLimited as exc:
-                error = str(exc)
-                retry_after = exc.retry_after
+                error = exc.message
+                retry_after = seconds_or_none(getattr(exc, "retry_after", None))
             except _PERMANENT as exc:
-                error = str(exc)
+                error = exc.message
                 permanent = True
             except AdapterError as exc:
-                error = str(exc)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # an adapter bug must not stop the collector
-                error = f"unexpected {type(exc).__name__}: {exc}"
-                log.debug("channel %s raised", channel.id, exc_info=True)
+                error = exc.message
+            except AdapterFault as exc:
+                error = exc.message
             else:
+                state = checked.state
+                dropped = checked.report(partial(redact, secrets=run.secrets))
+                if checked.dropped:
+                    log.info(
+                        "channel %s: %d conversation(s) refused: %s",
+                        channel.id,
+                        len(checked.dropped),
+                        redact(str(checked.dropped[0]), run.secrets),
+                    )
                 try:
                     count = await self.store.apply_fetch(
-                        channel.id, state, self.clock().timestamp()
+                        channel.id, state, self.clock().timestamp(), keep=checked.keep
                     )
                 except StoreError as exc:
                     # The channel answered; the store could not keep it. Nothing
                     # is recorded against the channel (that write would fail too).
                     self._store_failed(channel.id, exc)
                     return None
+                if state.memory is not None:
+                    run.memory = dict(state.memory)
         finished = self.clock().timestamp()
         if error is None:
             run.failures = 0
             run.failing_since = None
-            run.health = Health.OK
-            run.last_error = None
+            if notices:  # it answered, but behaved as no adapter may
+                run.health = Health.DEGRADED
+                run.last_error = redact("; ".join(notices), run.secrets)
+                log.warning("channel %s: %s", channel.id, run.last_error)
+            else:
+                run.health = Health.OK
+                run.last_error = None
             if self.deliverer is not None:
                 self.deliverer.channel_up(channel.id)
         else:
@@ -241,6 +290,8 @@ class Collector:
             if run.failing_since is None:
                 run.failing_since = started
             run.health = Health.DOWN if permanent or run.failures >= DOWN_AFTER else Health.DEGRADED
+            if notices:
+                error = "; ".join([error, *(n for n in notices if n not in error)])
             run.last_error = redact(error, run.secrets)
             log.info("channel %s: %s", channel.id, run.last_error)
         outcome = PollOutcome(
@@ -252,7 +303,8 @@ class Collector:
             conversations=count,
         )
         try:
-            await self.store.record_poll(outcome, run.health)
+            await self.store.record_poll(outcome, run.health, dropped=dropped)
+            await self._save_transport(run)
         except StoreError as exc:
             self._store_failed(channel.id, exc)
         else:
@@ -260,6 +312,20 @@ class Collector:
         if self._on_change is not None:
             self._on_change(channel.id)
         return retry_after
+
+    async def _save_transport(self, run: ChannelRun) -> None:
+        """Keep what the channel's HTTP policy saw (for the security checklist), and
+        slow the channel's polling when the rate limit asks."""
+        http = run.host.context.http if run.host is not None else None
+        if http is None:
+            return
+        report = http.report()
+        run.slow_until = report.slow_down_until
+        run.suggested_interval_s = report.suggested_interval_s
+        text = json.dumps(dataclasses.asdict(report), sort_keys=True, default=str)
+        if text != run.transport:
+            await self.store.save_transport(run.channel.id, text)
+            run.transport = text
 
     def _store_failed(self, channel_id: str, exc: StoreError) -> None:
         message = inert(str(exc), limit=ERROR_LIMIT)
@@ -274,9 +340,21 @@ class Collector:
             log.warning("the store works again")
             self.store_error = None
 
+    async def _load_memories(self) -> None:
+        try:
+            memories = await self.store.memories()
+        except StoreError as exc:
+            self._store_failed("(all)", exc)
+            return
+        for cid, memory in memories.items():
+            run = self.runs.get(cid)
+            if run is not None:
+                run.memory = memory
+
     async def poll_once(self) -> dict[str, Health]:
         """Poll every channel once, concurrently; the health of each afterwards."""
         await self.start()
+        await self._load_memories()
         await asyncio.gather(*(self.poll_channel(run) for run in self.runs.values()))
         return {cid: run.health for cid, run in self.runs.items()}
 
@@ -291,6 +369,7 @@ class Collector:
         now = self.clock().timestamp()
         await self._record_collector(now)
         last_ok = {r.id: r.last_ok_at for r in await self.store.channels()}
+        await self._load_memories()
         async with asyncio.TaskGroup() as group:
             for run in self.runs.values():
                 interval = run.channel.poll_interval.total_seconds()
@@ -308,7 +387,7 @@ class Collector:
         """The outbox's deliverer, through this collector's adapters."""
         links = {
             cid: ChannelLink(
-                adapter=partial(_adapter_of, run),
+                host=partial(_host_of, run),
                 lock=run.lock,
                 timeout_s=run.channel.timeout.total_seconds(),
                 redact=partial(_redact_for, run),
@@ -376,14 +455,27 @@ class Collector:
             await event_or_timeout(run.wake, first_delay)
         while True:
             await self._resume.wait()
-            retry_after = await self.poll_channel(run)
+            try:
+                retry_after = await self.poll_channel(run)
+            except Exception:  # our bug, not the channel's: log it, keep polling
+                log.exception("channel %s: polling failed", run.channel.id)
+                retry_after = None
+                run.failures += 1
             stop_if_cancelled()
             if run.failures:
                 delay = backoff_delay(run.failures, interval, retry_after, self._rng)
             else:
                 delay = interval
+            delay = max(delay, self._rate_delay(run))
             run.wake.clear()
             await event_or_timeout(run.wake, delay)
+
+    def _rate_delay(self, run: ChannelRun) -> float:
+        """How long the channel's rate limit asks it to wait (0 when it asks nothing)."""
+        wait = run.suggested_interval_s or 0.0
+        if run.slow_until is not None:
+            wait = max(wait, run.slow_until - self.clock().timestamp())
+        return min(max(0.0, wait), BACKOFF_CAP_S)
 
     async def _prune_loop(self) -> None:
         keep = timedelta(days=self.config.retention_days).total_seconds()
@@ -421,14 +513,13 @@ class Collector:
         return {cid: run.health for cid, run in self.runs.items()}
 
 
-def _adapter_of(run: ChannelRun) -> Adapter | None:
-    return run.adapter
+def _host_of(run: ChannelRun) -> ChannelHost | None:
+    return run.host
+
+
+async def _fetch(session: Session, *, memory: Mapping[str, Any]) -> ChannelState:
+    return await session.fetch(memory)
 
 
 def _redact_for(run: ChannelRun, message: str) -> str:
     return redact(message, run.secrets)
-
-
-def _seconds(delta: timedelta) -> str:
-    seconds = delta.total_seconds()
-    return f"{seconds:g} s"

@@ -34,14 +34,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from sportello.core import outbox
+from sportello.core.channel_host import AdapterFault, ChannelHost
 from sportello.core.inert import inert
 from sportello.core.outbox import Action, Kind, State
 from sportello.core.settings import Person, team_name
 from sportello.core.store_contract import Delivery, StoreBackend, StoreError
 from sportello.core.waits import event_or_timeout, stop_if_cancelled
-from sportello_sdk import Adapter, AdapterError, RateLimited
+from sportello_sdk import AdapterError, RateLimited
+from sportello_sdk.base import Session
+from sportello_sdk.errors import seconds_or_none
 from sportello_sdk.models import ActionRequest, ActionResult, Capabilities, Conversation
 from sportello_sdk.models import Author as MessageAuthor
 
@@ -54,10 +58,11 @@ ERROR_LIMIT = 300
 
 @dataclass
 class ChannelLink:
-    """What delivery needs of one channel: its adapter, and the lock that keeps a
-    fetch and an action from using the adapter at the same time."""
+    """What delivery needs of one channel: its adapter's host (the session, in the
+    channel's own thread), and the lock that keeps a fetch and an action from using
+    the session at the same time."""
 
-    adapter: Callable[[], Adapter | None]
+    host: Callable[[], ChannelHost | None]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     timeout_s: float = SEND_TIMEOUT_S
     redact: Callable[[str], str] = lambda message: message
@@ -220,37 +225,46 @@ class Deliverer:
         if not await self._save(claimed, action.state, durable=True):
             return None
         link = self.channels.get(action.channel_id)
-        adapter = link.adapter() if link is not None else None
-        if link is None or adapter is None:
+        host = link.host() if link is not None else None
+        if link is None or host is None:
             return await self._fail(
                 claimed, "the channel's adapter is not running", retryable=True, lane=lane
             )
-        caps: Capabilities = type(adapter).capabilities
+        caps: Capabilities = host.capabilities
         request = _request(claimed)
         async with link.lock:
             if claimed.kind is Kind.REPLY and caps.recheck:
-                held = await self._answered_elsewhere(adapter, claimed, link)
+                held = await self._answered_elsewhere(host, claimed, link)
                 if held is not None:
                     return await self._finish(outbox.elsewhere(claimed, self.clock(), held))
             try:
-                async with asyncio.timeout(link.timeout_s):
-                    result = await adapter.act(request)
+                result = await host.call(partial(_act, request=request), timeout_s=link.timeout_s)
                 if not isinstance(result, ActionResult):
-                    raise TypeError(f"act() returned {type(result).__name__}, not ActionResult")
+                    raise AdapterFault(f"act() returned {type(result).__name__}, not ActionResult")
             except AdapterError as exc:
-                retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+                retry_after = (
+                    seconds_or_none(getattr(exc, "retry_after", None))
+                    if isinstance(exc, RateLimited)
+                    else None
+                )
                 return await self._fail(
                     claimed,
-                    link.redact(str(exc)),
-                    retryable=exc.retryable,
+                    link.redact(exc.message),
+                    retryable=bool(getattr(exc, "retryable", True)),
                     lane=lane,
                     retry_after=retry_after,
                 )
             except asyncio.CancelledError:
                 raise  # stopping mid-send: the next collector settles it
-            except Exception as exc:  # a timeout, or a bug: the channel may have it
-                why = "no answer in time" if isinstance(exc, TimeoutError) else "it raised"
-                log.info("channel %s: %s while sending %s", action.channel_id, why, action.key)
+            except AdapterFault as exc:  # a timeout, or a bug: the channel may have it
+                why = "no answer in time" if exc.timed_out else "it raised"
+                log.info(
+                    "channel %s: %s while sending %s: %s",
+                    action.channel_id,
+                    why,
+                    action.key,
+                    link.redact(exc.message),
+                )
                 return await self._settle_unknown(claimed, link, why, locked=True)
         return await self._mark_sent(claimed, result)
 
@@ -279,12 +293,14 @@ class Deliverer:
         self, action: Action, link: ChannelLink | None, why: str, *, locked: bool = False
     ) -> Action | None:
         """A send whose outcome is not known: look it up by key, else mark it unknown."""
-        adapter = link.adapter() if link is not None else None
-        if link is not None and adapter is not None and type(adapter).capabilities.lookup:
+        host = link.host() if link is not None else None
+        if link is not None and host is not None and host.capabilities.lookup:
             try:
                 lock = contextlib.nullcontext() if locked else link.lock
-                async with lock, asyncio.timeout(link.timeout_s):
-                    found = await adapter.lookup(_request(action))
+                async with lock:
+                    found = await host.call(
+                        partial(_lookup, request=_request(action)), timeout_s=link.timeout_s
+                    )
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -310,12 +326,13 @@ class Deliverer:
         return await self._finish(unknown, State.SENDING)
 
     async def _answered_elsewhere(
-        self, adapter: Adapter, action: Action, link: ChannelLink
+        self, host: ChannelHost, action: Action, link: ChannelLink
     ) -> str | None:
         """Why the reply is held (someone answered from another tool), or None."""
         try:
-            async with asyncio.timeout(link.timeout_s):
-                now_there = await adapter.recheck(action.external_id)
+            now_there = await host.call(
+                partial(_recheck, external_id=action.external_id), timeout_s=link.timeout_s
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -427,3 +444,15 @@ def _later(action: Action, at: float) -> Action:
 def owner_id(user: str, host: str, pid: int) -> str:
     """Who delivers: this process, told apart from an earlier one with its pid."""
     return f"{user}@{host}:{pid}:{time.time():.0f}"
+
+
+async def _act(session: Session, *, request: ActionRequest) -> ActionResult:
+    return await session.act(request)
+
+
+async def _lookup(session: Session, *, request: ActionRequest) -> ActionResult | None:
+    return await session.lookup(request)
+
+
+async def _recheck(session: Session, *, external_id: str) -> Conversation | None:
+    return await session.recheck(external_id)

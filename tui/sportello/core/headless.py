@@ -16,6 +16,7 @@ from sportello.core.settings import Config
 from sportello.core.store import Store
 from sportello.core.waits import event_or_timeout
 from sportello_sdk import utc_now
+from sportello_sdk.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,11 @@ async def read_stored(config: Config) -> Board:
         return await read_board(store, config, utc_now().timestamp())
 
 
-async def collect(config: Config) -> None:
-    """Run the collector until SIGTERM or SIGINT, standing by while another runs."""
+async def collect(config: Config) -> bool:
+    """Run the collector until SIGTERM or SIGINT, standing by while another runs.
+
+    False when the collector stopped on its own (a bug): the lead is given up and
+    the command exits non-zero, so that a service manager restarts it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -111,8 +115,9 @@ async def collect(config: Config) -> None:
                 )
                 announced = True
             if await event_or_timeout(stop, STANDBY_RETRY_S):
-                return
+                return True
         log.warning("collecting %d channel(s) into %s", len(config.channels), config.store_path)
+        failed = False
         try:
             collector = Collector(config, store)
             task = asyncio.create_task(collector.run())
@@ -121,9 +126,14 @@ async def collect(config: Config) -> None:
                 await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 stopper.cancel()
+                stopped = None if not task.done() or task.cancelled() else task.exception()
+                if stopped is not None:
+                    failed = True
+                    log.error("the collector stopped: %s", describe(stopped))
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
                 await collector.aclose()
         finally:
             store.release_lead()
+    return not failed

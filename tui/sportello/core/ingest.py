@@ -27,11 +27,13 @@ module prepares and follows the rules written here; the contract suite
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sportello_sdk.models import ChannelState, Message
+from sportello_sdk.models import MEMORY_LIMIT, ChannelState, Message
 
 __all__ = [
     "ERROR_MAX",
@@ -73,6 +75,21 @@ class PreparedFetch:
     messages: dict[str, list[Row]]
     on_hold: int | None
     longest_hold_s: float | None
+    memory: str | None = None  # the channel's memory as JSON; None: keep it as it is
+
+
+def memory_json(memory: object) -> str:
+    """A channel's memory as compact JSON; ``ValueError`` naming why it cannot be."""
+    if not isinstance(memory, Mapping):
+        raise ValueError(f"memory must be a mapping, not {type(memory).__name__}")
+    try:
+        text = json.dumps(dict(memory), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"memory is not JSON data ({str(exc)[:80]})") from None
+    size = len(text.encode("utf-8"))
+    if size > MEMORY_LIMIT:
+        raise ValueError(f"memory takes {size} bytes, more than {MEMORY_LIMIT}")
+    return text
 
 
 def prepare_fetch(state: ChannelState) -> PreparedFetch:
@@ -110,7 +127,8 @@ def prepare_fetch(state: ChannelState) -> PreparedFetch:
             messages.setdefault(external_id, []).extend(rows)
     on_hold = None if state.on_hold is None else int(state.on_hold)
     longest = None if state.longest_hold is None else state.longest_hold.total_seconds()
-    return PreparedFetch(tuple(conversations), messages, on_hold, longest)
+    memory = None if state.memory is None else memory_json(state.memory)
+    return PreparedFetch(tuple(conversations), messages, on_hold, longest, memory)
 
 
 def snapshot_figures(

@@ -51,6 +51,8 @@ HEAD_PER_CHANNEL = 200  # rows of each channel in that first screen
 HEAD_SETTLE_S = 0.3  # pause between showing the head and reading the whole queue
 MIN_GAP_S = 0.25  # between two boards
 GAP_FACTOR = 2.0  # ... or twice as long as the last board took to build
+COLLECTOR_GIVE_UP = 3  # the collector stopped this many times ...
+COLLECTOR_FAILURES_S = 600  # ... within ten minutes: stop collecting, view only
 
 
 class Live(Generic[T]):
@@ -85,6 +87,7 @@ class Live(Generic[T]):
         self.store: Store | None = None
         self.collector: Collector | None = None
         self._collector_task: asyncio.Task[None] | None = None
+        self._collector_failures: list[float] = []  # when the collector stopped on its own
         self._dirty = asyncio.Event()
         self._trends: dict[str, tuple[int | None, ...]] | None = None
         self._items: dict[str, list[QueueItem]] = {}
@@ -235,16 +238,41 @@ class Live(Generic[T]):
         self.collector = Collector(self.config, store, clock=self.clock, on_change=self._changed)
         if self.paused:
             self.collector.pause()
-        return asyncio.create_task(self._collect(self.collector), name="collector")
+        return asyncio.create_task(self._collect(store, self.collector), name="collector")
 
-    async def _collect(self, collector: Collector) -> None:
+    async def _collect(self, store: Store, collector: Collector) -> None:
+        """Run the collector; when it stops for any reason but ours, close it and give
+        up the lead: the watch loop takes it again (a restart) unless it failed
+        ``COLLECTOR_GIVE_UP`` times within ``COLLECTOR_FAILURES_S``, and meanwhile
+        another sportello may take over."""
         try:
             await collector.run()
+            raise RuntimeError("the collector returned")
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("the collector stopped")
-            self._dirty.set()
+        now = time.monotonic()
+        self._collector_failures = [
+            t for t in self._collector_failures if now - t < COLLECTOR_FAILURES_S
+        ] + [now]
+        try:
+            await collector.aclose()
+        except Exception:
+            log.exception("closing the stopped collector failed")
+        if self.collector is collector:
+            self.collector = None
+        store.release_lead()
+        self.role = Role.VIEWER
+        if len(self._collector_failures) >= COLLECTOR_GIVE_UP:
+            log.error(
+                "the collector stopped %d times in %d minutes: this dashboard only views now",
+                len(self._collector_failures),
+                COLLECTOR_FAILURES_S // 60,
+            )
+            self.collect = False
+        self._collector_task = None  # the watch loop may start it again
+        self._dirty.set()
 
     async def _status(
         self, store: Store, records: list[ChannelRecord], now: float

@@ -192,7 +192,19 @@ CREATE TABLE drafts (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4))
+# Version 5: what the channel SDK keeps per channel.
+_V5 = """
+-- A channel's memory (a cursor: an offset, UIDVALIDITY/UIDNEXT), a JSON object saved
+-- in the transaction of the fetch that returned it and handed to the next fetch.
+ALTER TABLE channels ADD COLUMN memory TEXT;
+-- What the last good poll refused of what the adapter returned (sense checks): a
+-- JSON object {"count": n, "reasons": [...]}, NULL when nothing was refused.
+ALTER TABLE channels ADD COLUMN dropped TEXT;
+-- What the HTTP policy saw at the last poll (breaker, rate limits, TLS facts): JSON.
+ALTER TABLE channels ADD COLUMN transport TEXT;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5))
 
 
 def latest(migrations: Sequence[Migration] = MIGRATIONS) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 
 from sportello.core.settings import Channel, SecretRef
 from sportello_sdk.base import Adapter
+from sportello_sdk.secret import Secret
 
 SCHEMES = ("env", "keyring", "file")
 MAX_SECRET_FILE_BYTES = 64 * 1024
@@ -82,7 +83,8 @@ def resolve_options(
     adapter_cls: type[Adapter] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The channel's options with every secret reference replaced by its secret.
+    """The channel's options with every secret reference replaced by its secret (a
+    :class:`~sportello_sdk.secret.Secret`, which never shows itself).
 
     ``adapter_cls``, when given, limits resolution to the options it declares
     secret; anything else is passed on unchanged. Raises ``SecretError`` naming
@@ -95,7 +97,7 @@ def resolve_options(
     for name, value in channel.options.items():
         if isinstance(value, SecretRef) and (secret_names is None or name in secret_names):
             try:
-                resolved[name] = resolve(value, env)
+                resolved[name] = Secret(resolve(value, env))
             except SecretError as exc:
                 raise SecretError(f"channel {channel.id!r} · options.{name}: {exc}") from None
         else:

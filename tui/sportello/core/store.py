@@ -50,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import sqlite3
 import threading
@@ -365,6 +366,11 @@ class Store(CollectorRecords, OutboxRecords):
                 " WHERE id = ? AND (on_hold, longest_hold_s) IS NOT (?, ?)",
                 (on_hold, longest_hold_s, channel_id, on_hold, longest_hold_s),
             )
+            if fetch.memory is not None:
+                await conn.execute(
+                    "UPDATE channels SET memory = ? WHERE id = ? AND memory IS NOT ?",
+                    (fetch.memory, channel_id, fetch.memory),
+                )
             counted = await _fetchall(
                 conn,
                 "SELECT count(*), min(waiting_since) FROM conversations"
@@ -389,10 +395,12 @@ class Store(CollectorRecords, OutboxRecords):
         """Append a poll's outcome and set the channel's health.
 
         ``outcome.error`` must already be free of secrets; it is capped at
-        :data:`ERROR_MAX` characters. A successful poll clears ``last_error`` and
-        ``failing_since``; a failed one sets ``failing_since`` to the start of the
-        first poll of the failing run. A successful poll also sets what its
-        sense checks ``dropped`` (None: nothing); a failed one keeps the last.
+        :data:`ERROR_MAX` characters. A successful poll clears ``failing_since``, and
+        ``last_error`` unless it carries a warning (an adapter that answered but
+        blocked its thread: ``ok`` with an ``error``); a failed one sets
+        ``failing_since`` to the start of the first poll of the failing run. A
+        successful poll also sets what its sense checks ``dropped`` (None:
+        nothing); a failed one keeps the last.
         """
         error = None if outcome.error is None else _text(outcome.error, ERROR_MAX)
         ok = bool(outcome.ok)
@@ -418,7 +426,7 @@ class Store(CollectorRecords, OutboxRecords):
                 " WHERE id = ?",
                 (
                     str(Health(health)),
-                    None if ok else error,
+                    error,
                     outcome.finished_at,
                     ok,
                     outcome.finished_at,
@@ -463,6 +471,31 @@ class Store(CollectorRecords, OutboxRecords):
             )
 
     # ------------------------------------------------------------------ reads
+
+    async def save_transport(self, channel_id: str, report: str) -> None:
+        """What the channel's HTTP policy saw (JSON: breaker, rate limits, TLS facts),
+        for the security checklist; written only when it changed."""
+        async with self._transaction("saving what the channel's connection showed") as conn:
+            await conn.execute(
+                "UPDATE channels SET transport = ? WHERE id = ? AND transport IS NOT ?",
+                (report, channel_id, report),
+            )
+
+    async def transports(self) -> dict[str, dict[str, Any]]:
+        """Every channel's last transport report, by channel id."""
+        rows = await self._read(
+            "reading what the channels' connections showed",
+            "SELECT id, transport FROM channels WHERE transport IS NOT NULL",
+        )
+        return {str(cid): value for cid, text in rows if isinstance(value := _json(text), dict)}
+
+    async def memories(self) -> dict[str, dict[str, Any]]:
+        """Every channel's memory (what its last fetch asked to keep), by channel id."""
+        rows = await self._read(
+            "reading the channels' memory",
+            "SELECT id, memory FROM channels WHERE memory IS NOT NULL",
+        )
+        return {str(cid): value for cid, text in rows if isinstance(value := _json(text), dict)}
 
     async def channels(self) -> list[ChannelRecord]:
         """The configured channels, in the config's order."""
@@ -962,3 +995,10 @@ async def _migrate(conn: aiosqlite.Connection, path: Path, migrations: Sequence[
         if isinstance(exc, sqlite3.Error):
             raise StoreError(f"cannot open the store at {path}: migrating failed: {exc}") from exc
         raise
+
+
+def _json(text: object) -> object:
+    try:
+        return json.loads(str(text))
+    except ValueError:
+        return None

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from sportello.core.outbox import Action, State
 from sportello.core.polling_status import CollectorInfo
@@ -110,6 +110,9 @@ class StoreBackend(Protocol):
     async def record_poll(
         self, outcome: PollOutcome, health: Health, *, dropped: DropReport | None = None
     ) -> None: ...
+    async def memories(self) -> dict[str, dict[str, Any]]: ...
+    async def save_transport(self, channel_id: str, report: str) -> None: ...
+    async def transports(self) -> dict[str, dict[str, Any]]: ...
     async def prune(self, before: float, *, history_before: float | None = None) -> None: ...
 
     # -- reads
