@@ -9,6 +9,7 @@ channel's own thread, so the counters are plain ints and the signals
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -68,7 +69,7 @@ class Blocks(FakeAdapter):
     """The ``requests.get()`` bug: a blocking call inside ``fetch``."""
 
     name: ClassVar[str] = "blocks"
-    seconds: ClassVar[float] = 1.5
+    seconds: ClassVar[float] = float(os.environ.get("MISBEHAVING_BLOCK_S", "1.5"))
     polls: ClassVar[int] = 0
 
     async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
