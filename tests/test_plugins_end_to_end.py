@@ -9,6 +9,7 @@ the database and its WAL) is searched for every form of the plug-in's token.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import re
@@ -217,3 +218,54 @@ def test_httpx_request_lines_are_off_by_default(tmp_path: Path, verbose: tuple[s
     )
     done = sportello(env, "--config", str(path), *verbose, "--once")
     assert "HTTP Request" not in done.stderr
+
+
+async def test_no_form_of_a_token_reaches_the_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard, through its real widgets, with the leaky channels failing."""
+    from dataclasses import replace
+
+    from sportello.app import SportelloApp
+    from sportello.core.config import load_config
+    from sportello_sdk import registry
+    from tests.leaky_plugin import LeakyAdapter, RaisesToken
+
+    monkeypatch.setenv("LEAKY_TOKEN", TOKEN)
+    monkeypatch.setitem(registry._cache, "leaky", LeakyAdapter)
+    monkeypatch.setitem(registry._cache, "raises-token", RaisesToken)
+    path = config(
+        tmp_path,
+        [
+            {
+                "id": "leaky",
+                "label": "Leaky",
+                "adapter": "leaky",
+                "options": {"token": "${env:LEAKY_TOKEN}"},
+            },
+            {
+                "id": "oops",
+                "label": "Oops",
+                "adapter": "raises-token",
+                "options": {"token": "${env:LEAKY_TOKEN}"},
+            },
+        ],
+    )
+    loaded = load_config(path)
+    app = SportelloApp(replace(loaded, store_path=tmp_path / "store.db"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(200):
+            board = app.dashboard.board
+            errors = [r.record.last_error for r in board.channels if r.record] if board else []
+            if sum(1 for e in errors if e) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sum(1 for e in errors if e) >= 2, "the leaky channels never failed"
+        await pilot.press("tab")  # the channel table, whose detail shows the whole error
+        for _ in range(3):
+            await pilot.press("down")
+            await pilot.pause()
+            screen = app.export_screenshot()
+            assert "•••" in screen or "Leaky" in screen
+            found = leaks(screen.encode())
+            assert not found, found
