@@ -141,6 +141,10 @@ def test_advice_about_a_renewed_window_is_dropped() -> None:
     assert advise(None, retry_until=NOW + 5) == (NOW + 5, None)
 
 
+async def never_sleep(seconds: float) -> None:
+    raise AssertionError(f"the policy slept {seconds}s")
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = NOW
@@ -164,6 +168,7 @@ async def test_the_report_slows_polling_before_the_limit_is_hit(headers: dict[st
     http = ChannelHttp(
         "support",
         transport=httpx.MockTransport(lambda request: httpx.Response(200, headers=headers)),
+        sleep=never_sleep,
         monotonic=clock,
         wall=clock,
         rng=random.Random(1),
@@ -185,6 +190,7 @@ async def test_the_report_keeps_a_retry_after() -> None:
     http = ChannelHttp(
         "support",
         transport=httpx.MockTransport(lambda request: answer),
+        sleep=never_sleep,
         monotonic=clock,
         wall=clock,
     )

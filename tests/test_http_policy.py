@@ -288,7 +288,9 @@ async def test_attempts_stop_at_max_attempts(clock: FakeClock) -> None:
 
 
 async def test_retries_never_go_past_the_deadline(clock: FakeClock) -> None:
-    policy = HttpPolicy(max_attempts=100, backoff_base_s=1.0, backoff_cap_s=4.0)
+    policy = HttpPolicy(
+        max_attempts=100, backoff_base_s=1.0, backoff_cap_s=4.0, breaker_threshold=1000
+    )
     script = Recorder(refused())
     http = channel(script, clock, policy)
     start = clock.now
@@ -427,7 +429,7 @@ async def test_half_open_lets_one_trial_through_at_a_time(clock: FakeClock) -> N
         trial = asyncio.create_task(client.get("/a"))
         await trial_sent.wait()
         with pytest.raises(ConnectionFailed, match="a trial request is out"):
-            await client.get("/a")
+            await asyncio.wait_for(client.get("/a"), 1.0)  # not held up behind the trial
         release.set()
         assert (await trial).status_code == 200
     assert http.report().breaker_state == "closed"
@@ -647,6 +649,26 @@ async def test_the_body_is_read_inside_the_policy(clock: FakeClock) -> None:
     assert script.calls == 2
 
 
+async def test_an_answer_that_trickles_forever_is_cut_at_the_deadline() -> None:
+    class Forever(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            while True:  # each chunk in time for a read timeout, the whole never
+                await asyncio.sleep(0.02)
+                yield b"."
+
+    http = ChannelHttp(
+        "support",
+        HttpPolicy(deadline_margin_s=0.1),
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, stream=Forever())),
+    )
+    async with http.client(base_url=BASE) as client:
+        http.begin(0.5)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(ConnectionFailed, match="no answer within the time left"):
+            await client.post(PATH, content=b"x")
+        assert asyncio.get_running_loop().time() - started < 0.5
+
+
 # -- the client ---------------------------------------------------------------------------
 
 
@@ -662,8 +684,13 @@ async def test_the_body_is_read_inside_the_policy(clock: FakeClock) -> None:
     ids=["verify-false", "transport", "mounts", "proxy", "verify-str"],
 )
 def test_options_that_would_bypass_the_policy_are_refused(options: dict[str, object]) -> None:
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationError, match=r"^channel support: "):
         ChannelHttp("support").client(**options)
+
+
+def test_verify_false_is_refused_by_name() -> None:
+    with pytest.raises(ConfigurationError, match=r"cannot be turned off \(verify=False\)"):
+        ChannelHttp("support").client(verify=False)
 
 
 def test_an_ssl_context_that_does_not_verify_is_refused() -> None:
@@ -723,3 +750,19 @@ def test_a_new_channel_reports_nothing_seen() -> None:
         tls=(),
         last_failure=None,
     )
+
+
+def test_the_public_surface_is_pinned() -> None:
+    import sportello_sdk.http as module
+
+    assert sorted(module.__all__) == [
+        "BreakerState",
+        "ChannelHttp",
+        "HttpPolicy",
+        "HttpReport",
+        "IDEMPOTENT_METHODS",
+        "RateLimitInfo",
+        "TlsFacts",
+        "parse_retry_after",
+        "raise_for_status",
+    ]

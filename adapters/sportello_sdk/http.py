@@ -172,7 +172,8 @@ class ChannelHttp:
         Takes ``httpx.AsyncClient``'s options (``base_url``, ``headers``, ``auth``,
         ``params``, ``timeout`` as upper bounds, ``follow_redirects``: off unless
         given). ``verify`` may be True or an ``ssl.SSLContext`` that checks
-        certificates (for a private CA); ``verify=False`` and the options that would
+        certificates (for a private CA; its minimum is raised to TLS 1.2) when
+        ChannelHttp was given no transport; ``verify=False`` and the options that would
         bypass the policy (``transport``, ``mounts``, ``proxy``, ``cert``) raise
         ConfigurationError.
         """

@@ -56,10 +56,12 @@ class HttpPolicy:
 class HttpReport:
     """What one channel's HTTP saw, as plain data. Times are wall (Unix) seconds.
 
-    ``open_until`` is set while the breaker is open. ``slow_down_until`` says not to
-    poll before then (a ``Retry-After``, or an exhausted window); ``suggested_interval_s``
-    the pace that spreads what is left of the rate limit until it renews. ``tls`` has
-    the last facts of each host answered over HTTPS, by host.
+    ``consecutive_failures`` counts failed tries (each retry is one), reset by any
+    answer below 500; ``open_until`` is set while the breaker is open.
+    ``slow_down_until`` says not to poll before then (a ``Retry-After``, or an exhausted
+    window); ``suggested_interval_s`` the pace that spreads what is left of the rate
+    limit until it renews. ``tls`` has the last facts of each host answered over
+    HTTPS, by host.
     """
 
     channel_id: str
