@@ -332,7 +332,11 @@ class ChannelHttp:
     # -- what it saw --------------------------------------------------------------
 
     def report(self) -> HttpReport:
-        """The breaker, the rate-limit advice and the TLS facts, as of now."""
+        """The breaker, the rate-limit advice and the TLS facts, as of now.
+
+        Safe to call from another thread than the one making the requests (the
+        collector's): it only reads, and copies the table of TLS facts at once.
+        """
         now, wall = self._monotonic(), self._wall()
         state = self._breaker.state(now)
         open_until = self._breaker.open_until
@@ -355,6 +359,6 @@ class ChannelHttp:
             slow_down_until=slow_until,
             suggested_interval_s=interval,
             rate_limit=self._rate,
-            tls=tuple(self._tls[host] for host in sorted(self._tls)),
+            tls=tuple(facts for _, facts in sorted(dict(self._tls).items())),
             last_failure=self._last_failure,
         )
