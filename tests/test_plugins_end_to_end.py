@@ -154,7 +154,7 @@ def test_collect_stops_on_sigterm_whatever_the_adapters_do(tmp_path: Path) -> No
 
 def test_no_form_of_a_token_reaches_the_output_the_log_or_the_store(tmp_path: Path) -> None:
     env = installed(tmp_path)
-    channels = [
+    channels: list[dict[str, object]] = [
         {
             "id": "leaky",
             "label": "Leaky",
