@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from sportello.core.channel_host import ChannelHost
 from sportello.core.collector import DOWN_AFTER, Collector, backoff_delay, redact
 from sportello.core.leader import CollectorLock
 from sportello.core.records import Health
 from sportello.core.store import Store
+from sportello_sdk.host import ChannelHost
 from tests.engine_fakes import GoodAdapter, SwallowingAdapter, load_fake, make_config, resolve_plain
 
 

@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 import pytest
 
 from sportello.core import delivery
-from sportello.core.channel_host import ChannelHost
 from sportello.core.delivery import ChannelLink, Deliverer
 from sportello.core.desk import Desk
 from sportello.core.outbox import Action, State
@@ -40,6 +39,7 @@ from sportello_sdk import (
     RateLimited,
 )
 from sportello_sdk.base import ChannelContext, Session
+from sportello_sdk.host import ChannelHost
 from sportello_sdk.models import (
     ActionKind,
     ActionRequest,

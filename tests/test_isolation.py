@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from sportello.core import channel_host
 from sportello.core.collector import Collector
 from sportello.core.records import Health
 from sportello.core.store import Store
 from sportello_sdk import Adapter
+from sportello_sdk import host as sdk_host
 from tests.engine_fakes import FAKES, make_config, resolve_plain
 from tests.misbehaving import (
     MISBEHAVING,
@@ -179,7 +179,7 @@ async def test_a_channel_that_cancelled_itself_is_polled_again(tmp_path: Path) -
 async def test_an_adapter_that_swallows_cancellation_is_abandoned_and_stop_is_prompt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(channel_host, "STOP_GRACE_S", 0.3)
+    monkeypatch.setattr(sdk_host, "STOP_GRACE_S", 0.3)
     Swallows.started.clear()
     Counts.at = []
     async with await Store.open(tmp_path / "s.db") as store:

@@ -4,7 +4,7 @@ every check, in plain words.
 ``NAME`` is a channel's id, or an adapter's name when exactly one channel uses it.
 The channel's options and secrets are resolved as the collector resolves them, and
 one fetch runs as the collector runs it: through a
-:class:`~sportello.core.channel_host.ChannelHost` (the channel's own thread, its
+:class:`~sportello_sdk.host.ChannelHost` (the channel's own thread, its
 timeout, a heartbeat that notices a blocked loop). It is handed an empty memory,
 as on a channel's first poll, so a running collector's cursor is not moved; nothing
 is stored and no action is sent. What the fetch returns goes through the contract
@@ -27,13 +27,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from sportello.core import secrets
-from sportello.core.channel_host import AdapterFault, ChannelHost
 from sportello.core.config import AdapterLoader, ConfigError, load_config
 from sportello.core.settings import Channel, Config
 from sportello_sdk import registry
 from sportello_sdk.base import Adapter, ChannelContext, Clock, Session, channel_logger, utc_now
 from sportello_sdk.checks import SKEW_S, option_problems
 from sportello_sdk.errors import AdapterError
+from sportello_sdk.host import AdapterFault, ChannelHost
 from sportello_sdk.models import ChannelState
 from sportello_sdk.redaction import MASK, redact
 from sportello_sdk.secret import Secret

@@ -2,7 +2,7 @@
 
 Each channel has its own task: poll, store, sleep, poll again. The next poll is
 scheduled when the previous one ends, so a slow channel never piles up requests.
-The adapter's code runs in the channel's own thread (:mod:`sportello.core.channel_host`):
+The adapter's code runs in the channel's own thread (:mod:`sportello_sdk.host`):
 a poll that raises anything, blocks, hangs past the channel's timeout or returns
 garbage marks that channel degraded (then down) and is retried with capped
 exponential backoff and jitter, honouring Retry-After; the other channels, and the
@@ -23,7 +23,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sportello.core.channel_host import STOP_GRACE_S, AdapterFault, ChannelHost
 from sportello.core.delivery import ChannelLink, Deliverer, owner_id
 from sportello.core.inert import inert
 from sportello.core.polling_status import CollectorInfo, channel_digests, this_process
@@ -44,6 +43,7 @@ from sportello_sdk import (
 )
 from sportello_sdk.base import ChannelContext, Clock, Session, channel_logger
 from sportello_sdk.errors import describe, seconds_or_none
+from sportello_sdk.host import STOP_GRACE_S, AdapterFault, ChannelHost
 from sportello_sdk.models import ChannelState
 from sportello_sdk.redaction import redact as redact_registered
 from sportello_sdk.registry import AdapterLoadError

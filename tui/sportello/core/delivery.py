@@ -37,7 +37,6 @@ from datetime import UTC, datetime
 from functools import partial
 
 from sportello.core import outbox
-from sportello.core.channel_host import AdapterFault, ChannelHost
 from sportello.core.inert import inert
 from sportello.core.outbox import Action, Kind, State
 from sportello.core.settings import Person, team_name
@@ -46,6 +45,7 @@ from sportello.core.waits import event_or_timeout, stop_if_cancelled
 from sportello_sdk import AdapterError, RateLimited
 from sportello_sdk.base import Session
 from sportello_sdk.errors import seconds_or_none
+from sportello_sdk.host import AdapterFault, ChannelHost
 from sportello_sdk.models import ActionRequest, ActionResult, Capabilities, Conversation
 from sportello_sdk.models import Author as MessageAuthor
 

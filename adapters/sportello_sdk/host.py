@@ -8,14 +8,19 @@ pace. The host turns each of those into a clear failure of its channel:
 - an :class:`~sportello_sdk.errors.AdapterError` is passed on as the adapter raised it;
 - anything else the adapter raises, and a call that takes longer than its time
   budget, is an :class:`AdapterFault` (for an action: the channel may have it);
-- a loop that stops for more than ``BLOCKED_S`` (``time.sleep``, a blocking
-  library) is noticed by a heartbeat and reported, even when the call succeeds;
+- a loop that stops for more than ``blocked_s`` (``BLOCKED_S`` by default;
+  ``time.sleep``, a blocking library) is noticed by a heartbeat and reported, even
+  when the call succeeds;
 - a call that does not end when cancelled is abandoned after ``STOP_GRACE_S``: its
   thread is left behind (and reported) and the next call starts on a new one, with
   a new session.
 
 The threads are daemons with a default executor of daemon threads, so an adapter
 that never returns cannot keep the program from ending.
+
+The collector runs every channel through a host, and so does the contract kit
+(:mod:`sportello_sdk.testing`): what the kit reports is what the collector would
+meet.
 """
 
 from __future__ import annotations
@@ -35,6 +40,15 @@ from sportello_sdk import Adapter, AdapterError
 from sportello_sdk.base import ChannelContext, Session
 from sportello_sdk.errors import describe
 
+__all__ = [
+    "BLOCKED_S",
+    "LEFT_BEHIND_LIMIT",
+    "STOP_GRACE_S",
+    "AdapterFault",
+    "ChannelHost",
+    "blocked_words",
+]
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -48,12 +62,16 @@ LEFT_BEHIND_LIMIT = 3  # threads of one channel left behind before no new one is
 
 class AdapterFault(Exception):
     """The adapter did what no adapter may: raised something that is not an adapter
-    error, exited, or did not answer within its time. The message is safe to show."""
+    error, exited, or did not answer within its time. The message is safe to show;
+    ``raised`` is what the adapter raised, when the fault is that."""
 
-    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+    def __init__(
+        self, message: str, *, timed_out: bool = False, raised: BaseException | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.timed_out = timed_out
+        self.raised = raised
 
     def __str__(self) -> str:
         return self.message
@@ -63,7 +81,7 @@ class AdapterFault(Exception):
 class _Outcome(Generic[T]):
     value: T | None = None
     error: AdapterError | None = None
-    fault: str | None = None
+    fault: AdapterFault | None = None
 
 
 class _DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
@@ -165,11 +183,15 @@ class ChannelHost:
         channel_id: str,
         adapter: type[Adapter],
         context: ChannelContext,
+        *,
+        blocked_s: float = BLOCKED_S,
     ) -> None:
         self.channel_id = channel_id
         self.adapter = adapter
         self.context = context
         self.capabilities = adapter.capabilities
+        self.blocked_s = blocked_s
+        """A stop of the loop at least this long (seconds) is reported."""
         self._loop: _Loop | None = None
         self._session: Session | None = None
         self._busy = False
@@ -179,25 +201,32 @@ class ChannelHost:
         self.notices: list[str] = []
         """What the last call did that adapters must not (blocked its loop, left a
         thread behind), in words; empty when it behaved."""
+        self.blocked_for = 0.0
+        """The longest stop of the loop during the last call (seconds), reported
+        in ``notices`` (or the timeout's words) when at least ``blocked_s``."""
 
     # -- calls ----------------------------------------------------------------
 
-    async def call(self, op: Op[T], *, timeout_s: float) -> T:
+    async def call(self, op: Op[T], *, timeout_s: float, ends_session: bool = False) -> T:
         """Run ``op(session)`` in the channel's thread, connecting first if needed.
 
         Raises the adapter's :class:`AdapterError`, or :class:`AdapterFault`.
         Cancelling the caller cancels the call in the channel's thread; the caller
-        does not wait for the adapter to agree.
+        does not wait for the adapter to agree. ``ends_session``: ``op`` closes the
+        session (``aclose``), which is then forgotten whatever happens: the next
+        call connects again.
         """
         self.notices = []
+        self.blocked_for = 0.0
         loop = await self._ready_loop()
         self._busy = True
         self._cancelled_at = None
         main = asyncio.get_running_loop()
         ended: asyncio.Future[None] = main.create_future()
         self._ended = ended
+        on_end = partial(_resolve, main, ended)
         future = asyncio.run_coroutine_threadsafe(
-            self._guarded(op, loop, timeout_s, partial(_resolve, main, ended)), loop.loop
+            self._guarded(op, loop, timeout_s, on_end, ends_session), loop.loop
         )
         waiting = asyncio.wrap_future(future)
         try:
@@ -207,10 +236,10 @@ class ChannelHost:
             raise
         if not done:
             self._cancel(future)
-            blocked = loop.blocked_s()
+            self.blocked_for = blocked = loop.blocked_s()
             why = f"no answer within {timeout_s:g} s"
-            if blocked >= BLOCKED_S:
-                why += f" (blocked for {blocked:.0f} s: adapters must not block)"
+            if blocked >= self.blocked_s:
+                why += f" ({blocked_words(blocked)})"
             raise AdapterFault(why, timed_out=True)
         if waiting.cancelled():
             raise AdapterFault("the call was cancelled", timed_out=True)
@@ -222,11 +251,16 @@ class ChannelHost:
         if outcome.error is not None:
             raise outcome.error
         if outcome.fault is not None:
-            raise AdapterFault(outcome.fault)
+            raise outcome.fault
         return outcome.value  # type: ignore[return-value]
 
     async def _guarded(
-        self, op: Op[T], loop: _Loop, timeout_s: float, on_end: Callable[[], None]
+        self,
+        op: Op[T],
+        loop: _Loop,
+        timeout_s: float,
+        on_end: Callable[[], None],
+        ends_session: bool,
     ) -> _Outcome[T]:
         """In the channel's thread: the call, with whatever it raises caught."""
         loop.start_beats()
@@ -237,27 +271,30 @@ class ChannelHost:
             if self._session is None:
                 session = await self.adapter.connect(self.context)
                 if not isinstance(session, Session):
-                    return _Outcome(
-                        fault=f"connect() returned {type(session).__name__}, not a Session"
-                    )
+                    words = f"connect() returned {type(session).__name__}, not a Session"
+                    return _Outcome(fault=AdapterFault(words))
                 self._session = session
             return _Outcome(value=await op(self._session))
         except AdapterError as exc:
             return _Outcome(error=exc)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as exc:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise  # we asked
-            return _Outcome(
-                fault="raised CancelledError though nobody cancelled it "
+            words = (
+                "raised CancelledError though nobody cancelled it "
                 "(an awaited helper task that was cancelled?)"
             )
+            return _Outcome(fault=AdapterFault(words, raised=exc))
         except (SystemExit, KeyboardInterrupt) as exc:
-            return _Outcome(fault=f"raised {describe(exc)}: adapters must not exit")
+            words = f"raised {describe(exc)}: adapters must not exit"
+            return _Outcome(fault=AdapterFault(words, raised=exc))
         except BaseException as exc:
-            return _Outcome(fault=f"unexpected {describe(exc)}")
+            return _Outcome(fault=AdapterFault(f"unexpected {describe(exc)}", raised=exc))
         finally:
             loop.stop_beats()
+            if ends_session:
+                self._session = None
             self._busy = False
             on_end()
 
@@ -266,21 +303,31 @@ class ChannelHost:
         future.cancel()
 
     def _note_blocked(self, loop: _Loop) -> None:
-        blocked = loop.worst_gap
-        if blocked >= BLOCKED_S:
-            self.notices.append(f"blocked for {blocked:.0f} s: adapters must not block")
+        self.blocked_for = blocked = loop.worst_gap
+        if blocked >= self.blocked_s:
+            self.notices.append(blocked_words(blocked))
+
+    async def settle(self) -> bool:
+        """Let a call that timed out end: wait for it up to ``STOP_GRACE_S`` after it
+        was cancelled, and abandon it if it does not end (said in ``notices``: its
+        thread is left behind, the next call starts a new one with a new session).
+        False when it was abandoned; True when no call is under way."""
+        loop = self._loop
+        if loop is None or not self._busy or self._ended is None:
+            return True
+        asked = self._cancelled_at if self._cancelled_at is not None else time.monotonic()
+        left = STOP_GRACE_S - (time.monotonic() - asked)
+        if left > 0:
+            await asyncio.wait({self._ended}, timeout=left)
+        if self._busy:
+            self._abandon(loop)
+            return False
+        return True
 
     async def _ready_loop(self) -> _Loop:
         """The channel's loop; a new one if the last call never ended when asked."""
+        await self.settle()
         loop = self._loop
-        if loop is not None and self._busy and self._ended is not None:
-            asked = self._cancelled_at if self._cancelled_at is not None else time.monotonic()
-            left = STOP_GRACE_S - (time.monotonic() - asked)
-            if left > 0:
-                await asyncio.wait({self._ended}, timeout=left)
-            if self._busy:
-                self._abandon(loop)
-                loop = None
         if loop is None:
             alive = [old for old in self._left_behind if not old.ended.is_set()]
             self._left_behind = alive
@@ -338,6 +385,12 @@ class ChannelHost:
             )
             return False
         return self.left_behind == 0
+
+
+def blocked_words(seconds: float) -> str:
+    """``blocked for 5 s: adapters must not block`` (``0.40 s`` below a second)."""
+    shown = f"{seconds:.0f}" if seconds >= 1 else f"{seconds:.2f}"
+    return f"blocked for {shown} s: adapters must not block"
 
 
 def _resolve(main: asyncio.AbstractEventLoop, ended: asyncio.Future[None]) -> None:
