@@ -46,6 +46,7 @@ __all__ = [
     "STOP_GRACE_S",
     "AdapterFault",
     "ChannelHost",
+    "Op",
     "blocked_words",
 ]
 

@@ -33,10 +33,15 @@ What it checks, and reports all of:
   answers the same; with ``lookup``, the action just made is found), what is not
   raises :class:`~sportello_sdk.errors.NotSupported`;
 - ``aclose`` does not raise (also on a session that never fetched);
-- nothing blocks the event loop longer than ``blocked_s`` (a heartbeat runs
+- nothing blocks the event loop for ``blocked_s`` or more (a heartbeat runs
   beside every call), every call ends within ``timeout_s``, and only
   :mod:`sportello_sdk.errors` are raised (never ``SystemExit``, a bare
   ``Exception`` or a ``CancelledError`` nobody asked for).
+
+Every call goes through a :class:`~sportello_sdk.host.ChannelHost`, the collector's
+own isolation: the adapter runs in a thread and on an event loop of its own, what it
+must not do is caught there, and a call that will not stop is abandoned (its thread
+left behind) after the host's grace; nothing more is tried then.
 
 Actions are sent to the first waiting conversation (or ``target``): run the kit
 against a mock, never against a real channel (``sportello check-adapter`` fetches
@@ -49,11 +54,9 @@ The kit imports neither pytest nor the application; :mod:`httpx` only when
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
-import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -70,6 +73,7 @@ from sportello_sdk.checks import (
     time_problem,
 )
 from sportello_sdk.errors import AdapterError, NotSupported, describe
+from sportello_sdk.host import AdapterFault, ChannelHost, Op, blocked_words
 from sportello_sdk.models import (
     ActionKind,
     ActionRequest,
@@ -95,9 +99,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-BLOCKED_S = 0.25  # a loop stopped longer than this during a call is reported
+BLOCKED_S = 0.25  # a loop stopped this long during a call is reported (the host's blocked_s)
 TIMEOUT_S = 10.0  # what one call may take
-STOP_GRACE_S = 1.0  # how long a call that timed out may take to end once cancelled
 REPLY_TEXT = "sportello contract kit: a test reply"
 ACTION_ORDER = (
     ActionKind.REPLY,
@@ -227,116 +230,70 @@ def make_context(
 @dataclass
 class _Outcome(Generic[T]):
     value: T | None = None
-    error: BaseException | None = None
-    done: bool = False
-
-
-class _Heartbeat:
-    """A task on the loop under test that notices when the loop stops."""
-
-    period = 0.01
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self._last = time.monotonic()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._last = time.monotonic()
-        self.worst = 0.0
-        self._task = asyncio.ensure_future(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.period)
-            self._note()
-
-    def _note(self) -> None:
-        now = time.monotonic()
-        self.worst = max(self.worst, now - self._last - self.period)
-        self._last = now
-
-    async def stop(self) -> float:
-        self._note()
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        return self.worst
+    error: BaseException | None = None  # an AdapterError, or what no adapter may raise
+    done: bool = False  # the call ended (not: it timed out, or was not tried)
 
 
 class _Runner:
-    def __init__(
-        self,
-        report: ContractReport,
-        context: ChannelContext,
-        *,
-        timeout_s: float,
-        blocked_s: float,
-    ) -> None:
+    """The adapter's calls, each through the channel's host as under the collector,
+    and what each did that adapters must not, into the report."""
+
+    def __init__(self, report: ContractReport, host: ChannelHost, *, timeout_s: float) -> None:
         self.report = report
-        self.context = context
+        self.host = host
+        self.context = host.context
         self.timeout_s = timeout_s
-        self.blocked_s = blocked_s
         self.stuck = False  # a call did not end when cancelled: nothing more is tried
 
     async def call(
-        self, step: str, make: Callable[[], Awaitable[T]], *, judge: bool = True
+        self, step: str, op: Op[T], *, judge: bool = True, ends_session: bool = False
     ) -> _Outcome[T]:
-        """Run one adapter call with a heartbeat beside it and a time limit; whatever
-        it raises is caught (``SystemExit`` too) and returned, never raised, and
-        reported as a problem unless ``judge`` is false (the caller judges)."""
-
-        async def guarded() -> _Outcome[T]:
-            try:
-                http = self.context.http
-                if http is not None:
-                    http.begin(self.timeout_s)
-                return _Outcome(value=await make(), done=True)
-            except asyncio.CancelledError as exc:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                return _Outcome(error=exc, done=True)
-            except BaseException as exc:
-                return _Outcome(error=exc, done=True)
-
+        """``host.call(op)``: whatever the adapter raises is returned, never raised,
+        and reported as a problem unless ``judge`` is false (the caller judges)."""
         if self.stuck:
             self.report.note(
                 step, "not tried: the session is still busy with a call that never ended"
             )
             return _Outcome()
-        beat = _Heartbeat()
-        beat.start()
-        task = asyncio.ensure_future(guarded())
-        finished, _ = await asyncio.wait({task}, timeout=self.timeout_s)
-        if not finished:
-            task.cancel()
-            stopped, _ = await asyncio.wait({task}, timeout=STOP_GRACE_S)
-            why = f"no answer within {self.timeout_s:g} s"
-            if not stopped:
-                why += ", and it did not stop when cancelled (a swallowed CancelledError?)"
-                self.stuck = True
-            self.report.problem(step, why)
-        blocked = await beat.stop()
-        if blocked > self.blocked_s:
-            self.report.problem(
-                step,
-                f"blocked the event loop for {blocked:.2f} s: adapters must not block "
-                "(time.sleep, requests, a blocking socket or file: use asyncio, httpx's "
-                "async client or asyncio.to_thread)",
-            )
-        if not finished:
-            return _Outcome()
-        outcome = task.result()
+        outcome: _Outcome[T]
+        try:
+            value = await self.host.call(op, timeout_s=self.timeout_s, ends_session=ends_session)
+        except AdapterError as exc:
+            outcome = _Outcome(error=exc, done=True)
+        except AdapterFault as fault:
+            outcome = await self._fault(step, fault)
+        else:
+            outcome = _Outcome(value=value, done=True)
+        for notice in self.host.notices:
+            self.report.problem(step, self._worded(notice))
         if judge and outcome.error is not None:
             self.report.problem(step, _raised(outcome.error))
         return outcome
 
-    async def expect_unsupported(
-        self, step: str, what: str, make: Callable[[], Awaitable[object]]
-    ) -> None:
+    async def _fault(self, step: str, fault: AdapterFault) -> _Outcome[Any]:
+        if fault.raised is not None:
+            return _Outcome(error=fault.raised, done=True)
+        message = fault.message
+        if fault.timed_out and not await self.host.settle():
+            message += ", and it did not stop when cancelled (a swallowed CancelledError?)"
+            self.stuck = True
+        self.report.problem(step, message)
+        return _Outcome()
+
+    def _worded(self, notice: str) -> str:
+        """A host's notice; a blocked loop with what to do instead."""
+        blocked = self.host.blocked_for
+        if notice != blocked_words(blocked):
+            return notice
+        return (
+            f"blocked the event loop for {blocked:.2f} s: adapters must not block "
+            "(time.sleep, requests, a blocking socket or file: use asyncio, httpx's "
+            "async client or asyncio.to_thread)"
+        )
+
+    async def expect_unsupported(self, step: str, what: str, op: Op[object]) -> None:
         """A call the capabilities do not declare: it must raise NotSupported."""
-        outcome = await self.call(step, make, judge=False)
+        outcome = await self.call(step, op, judge=False)
         if not outcome.done:
             return
         if isinstance(outcome.error, NotSupported):
@@ -366,6 +323,33 @@ def _raised(error: BaseException) -> str:
         f"raised {describe(error)}: a failure must be one of sportello_sdk.errors "
         "(ConnectionFailed, ProtocolError…); anything else is reported as a bug"
     )
+
+
+# What each call does with the session (in the adapter's thread).
+
+
+async def _connected(session: Session) -> None:
+    """Nothing: the host connects before a call when it has no session."""
+
+
+async def _fetch(session: Session, memory: Mapping[str, Any]) -> ChannelState:
+    return await session.fetch(memory)
+
+
+async def _act(session: Session, request: ActionRequest) -> ActionResult:
+    return await session.act(request)
+
+
+async def _lookup(session: Session, request: ActionRequest) -> ActionResult | None:
+    return await session.lookup(request)
+
+
+async def _recheck(session: Session, external_id: str) -> Conversation | None:
+    return await session.recheck(external_id)
+
+
+async def _aclose(session: Session) -> None:
+    await session.aclose()
 
 
 # --------------------------------------------------------------------------- the checks
@@ -429,7 +413,6 @@ def _request(kind: ActionKind, target: str, now: datetime) -> ActionRequest:
 
 async def _actions(
     run: _Runner,
-    session: Session,
     capabilities: Capabilities,
     target: str,
     kinds: Iterable[ActionKind],
@@ -439,10 +422,11 @@ async def _actions(
     for kind in kinds:
         step = f"act {kind}"
         request = _request(kind, target, run.context.now())
+        act = partial(_act, request=request)
         if not capabilities.can(kind):
-            await run.expect_unsupported(step, str(kind), partial(session.act, request))
+            await run.expect_unsupported(step, str(kind), act)
             continue
-        outcome = await run.call(step, partial(session.act, request))
+        outcome = await run.call(step, act)
         if outcome.value is None and outcome.error is None and outcome.done:
             report.problem(step, "returned None, not an ActionResult")
         if outcome.value is None:
@@ -451,7 +435,7 @@ async def _actions(
         if first is None:
             continue
         if capabilities.keys and kind is ActionKind.REPLY:
-            again = await run.call(f"{step} again, same key", partial(session.act, request))
+            again = await run.call(f"{step} again, same key", act)
             if again.done and again.error is None and again.value != first:
                 report.problem(
                     f"{step} again, same key",
@@ -459,7 +443,7 @@ async def _actions(
                     "once and answer the second call as the first",
                 )
         if capabilities.lookup and kind is ActionKind.REPLY:
-            found = await run.call("lookup", partial(session.lookup, request))
+            found = await run.call("lookup", partial(_lookup, request=request))
             if found.done and found.error is None:
                 if found.value is None:
                     report.problem("lookup", "did not find the reply just accepted")
@@ -503,25 +487,26 @@ async def check_adapter(
     take; ``blocked_s``: how long the loop may stop; ``skew``: how far after the
     clock's now a time may be.
 
-    The adapter runs as under the collector: in a thread of its own, on an event
+    The adapter runs as under the collector, through a
+    :class:`~sportello_sdk.host.ChannelHost`: in a thread of its own, on an event
     loop of its own, so that one that blocks or will not stop cannot hang the test
     (it is reported, and its thread left behind). Never raises for what the adapter
     does.
     """
-    prepared = _prepare(
-        adapter,
-        options,
-        context,
-        transport,
-        clock,
-        _Settings(memory, fetches, actions, target, timeout_s, blocked_s, skew),
-    )
+    settings = _Settings(memory, fetches, actions, target, timeout_s, blocked_s, skew)
+    prepared = _prepare(adapter, options, context, transport, clock, settings)
     if isinstance(prepared, ContractReport):
         return prepared
-    worker, overall = prepared
-    worker.start()
-    finished = await asyncio.to_thread(worker.done.wait, overall)
-    return worker.settle(finished, overall)
+    report, ready = prepared
+    host = ChannelHost(ready.channel_id, adapter, ready, blocked_s=blocked_s)
+    run = _Runner(report, host, timeout_s=timeout_s)
+    try:
+        await _check(run, adapter, settings)
+    finally:
+        stopped = await host.close()
+    if not stopped and not run.stuck:  # a stuck call was reported already
+        report.problem("closing", "did not stop when asked: its thread is left behind")
+    return report
 
 
 def run_contract(
@@ -539,20 +524,28 @@ def run_contract(
     blocked_s: float = BLOCKED_S,
     skew: timedelta = timedelta(0),
 ) -> ContractReport:
-    """:func:`check_adapter` for synchronous code (a test without an event loop)."""
-    prepared = _prepare(
+    """:func:`check_adapter` for synchronous code (a test without an event loop;
+    called where a loop runs, the check runs on a loop of its own in another thread)."""
+    main = check_adapter(
         adapter,
         options,
-        context,
-        transport,
-        clock,
-        _Settings(memory, fetches, actions, target, timeout_s, blocked_s, skew),
+        context=context,
+        transport=transport,
+        clock=clock,
+        memory=memory,
+        fetches=fetches,
+        actions=actions,
+        target=target,
+        timeout_s=timeout_s,
+        blocked_s=blocked_s,
+        skew=skew,
     )
-    if isinstance(prepared, ContractReport):
-        return prepared
-    worker, overall = prepared
-    worker.start()
-    return worker.settle(worker.done.wait(overall), overall)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main)
+    with ThreadPoolExecutor(1, thread_name_prefix="sportello-contract-kit") as thread:
+        return thread.submit(asyncio.run, main).result()
 
 
 def _prepare(
@@ -562,9 +555,9 @@ def _prepare(
     transport: httpx.AsyncBaseTransport | None,
     clock: Clock | None,
     settings: _Settings,
-) -> ContractReport | tuple[_Worker, float]:
-    """The declaration's checks and the context; the worker that runs the rest (and
-    how long it may take in all), or the report when nothing can run."""
+) -> ContractReport | tuple[ContractReport, ChannelContext]:
+    """The declaration's checks and the context to run the rest in, or the report
+    when nothing can run."""
     report = ContractReport(_name_of(adapter))
     problems = declaration_problems(adapter)
     for problem in problems:
@@ -588,96 +581,16 @@ def _prepare(
             return report
     elif options is not None or transport is not None or clock is not None:
         raise TypeError("give either a context, or options, transport and clock")
-    run = _Runner(report, context, timeout_s=settings.timeout_s, blocked_s=settings.blocked_s)
-    # Room for every call to time out and be given up on, and then some.
-    overall = (settings.fetches + 12) * (settings.timeout_s + STOP_GRACE_S) + 5.0
-    return _Worker(report, _check(run, adapter, settings)), overall
-
-
-class _Worker:
-    """A daemon thread running the checks on an event loop of its own."""
-
-    def __init__(self, report: ContractReport, main: Coroutine[Any, Any, None]) -> None:
-        self.report = report
-        self.main = main
-        self.done = threading.Event()
-        self.stray: list[str] = []
-        self.left_behind = 0
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="sportello-contract-kit", daemon=True).start()
-
-    def settle(self, finished: bool, overall: float) -> ContractReport:
-        """The report, with what happened to the thread itself."""
-        report = self.report
-        if not finished:
-            report.problem(
-                "the adapter's thread",
-                f"the checks did not end within {overall:g} s in all: the adapter blocks "
-                "its thread for good (a blocking call in a loop?); it is left behind",
-            )
-            return report
-        for stray in self.stray:
-            report.problem(
-                "the adapter's loop", f"one of its tasks raised {stray} outside any call"
-            )
-        if self.left_behind:
-            report.problem(
-                "the adapter's loop",
-                f"{self.left_behind} of its tasks did not end when cancelled; they are left "
-                "behind (a swallowed CancelledError?)",
-            )
-        return report
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            asyncio.set_event_loop(loop)
-            task = loop.create_task(self.main)
-            while not task.done():
-                try:
-                    loop.run_until_complete(task)
-                except BaseException as exc:  # SystemExit from a stray task of the adapter
-                    if task.done():
-                        break
-                    self.stray.append(describe(exc))
-            self._end(loop)
-        finally:
-            self.done.set()
-
-    def _end(self, loop: asyncio.AbstractEventLoop) -> None:
-        pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            try:
-                loop.run_until_complete(asyncio.wait(pending, timeout=STOP_GRACE_S))
-            except BaseException as exc:
-                self.stray.append(describe(exc))
-        stuck = [task for task in pending if not task.done()]
-        self.left_behind = len(stuck)
-        if stuck:
-            for task in stuck:  # reported already: no "Task was destroyed" at exit
-                with contextlib.suppress(AttributeError):
-                    task._log_destroy_pending = False  # type: ignore[attr-defined]
-            _ABANDONED.append((loop, stuck))  # kept from the garbage collector
-            return
-        loop.close()
-
-
-_ABANDONED: list[tuple[asyncio.AbstractEventLoop, list[asyncio.Task[Any]]]] = []
+    return report, context
 
 
 async def _check(run: _Runner, adapter: type[Adapter], settings: _Settings) -> None:
     report = run.report
-    session = await _connect(run, adapter, "connect")
-    if session is None:
+    if not await _connect(run, "connect"):
         return
     try:
-        conversations = await _fetches(
-            run, session, settings.memory, settings.fetches, settings.skew
-        )
-        await _recheck(run, session, adapter.capabilities, conversations, settings.skew)
+        conversations = await _fetches(run, settings.memory, settings.fetches, settings.skew)
+        await _rechecks(run, adapter.capabilities, conversations, settings.skew)
         actions = settings.actions
         if actions:
             kinds = ACTION_ORDER if actions is True else tuple(actions)
@@ -686,23 +599,23 @@ async def _check(run: _Runner, adapter: type[Adapter], settings: _Settings) -> N
             if chosen is None:
                 report.note("actions", "not tried: no fetch gave a waiting conversation")
             else:
-                await _actions(run, session, adapter.capabilities, chosen, kinds, settings.skew)
+                await _actions(run, adapter.capabilities, chosen, kinds, settings.skew)
                 if adapter.capabilities.lookup:
-                    await _lookup_unknown(run, session, chosen)
+                    await _lookup_unknown(run, chosen)
         if not adapter.capabilities.lookup:
             unknown = ActionRequest(ActionKind.REPLY, "contract-kit", "contract-kit-lookup")
-            await run.expect_unsupported("lookup", "lookup", lambda: session.lookup(unknown))
+            await run.expect_unsupported("lookup", "lookup", partial(_lookup, request=unknown))
     finally:
-        await _aclose(run, "aclose", session)
+        await _closes(run, "aclose")
     if run.stuck:
         return
-    unused = await _connect(run, adapter, "connect (a second session)")
-    if unused is not None:
-        await _aclose(run, "aclose (of a session that never fetched)", unused)
+    if await _connect(run, "connect (a second session)"):
+        await _closes(run, "aclose (of a session that never fetched)")
 
 
-async def _aclose(run: _Runner, step: str, session: Session) -> None:
-    outcome = await run.call(step, session.aclose, judge=False)
+async def _closes(run: _Runner, step: str) -> None:
+    """``aclose``, after which the host forgets the session (the next call connects)."""
+    outcome = await run.call(step, _aclose, judge=False, ends_session=True)
     if outcome.error is not None:
         run.report.problem(step, f"must not raise, and raised {describe(outcome.error)}")
 
@@ -714,19 +627,14 @@ def _name_of(adapter: object) -> str:
     return getattr(adapter, "__qualname__", None) or type(adapter).__name__
 
 
-async def _connect(run: _Runner, adapter: type[Adapter], step: str) -> Session | None:
-    context = run.context
-    outcome = await run.call(step, lambda: adapter.connect(context))
-    session = outcome.value
-    if outcome.done and outcome.error is None and not isinstance(session, Session):
-        run.report.problem(step, f"returned {type(session).__name__}, not a Session")
-        return None
-    return session
+async def _connect(run: _Runner, step: str) -> bool:
+    """A session: the host connects (``connect() must give a Session``, it checks)."""
+    outcome = await run.call(step, _connected)
+    return outcome.done and outcome.error is None
 
 
 async def _fetches(
     run: _Runner,
-    session: Session,
     memory: Mapping[str, Any] | None,
     fetches: int,
     skew: timedelta,
@@ -735,8 +643,7 @@ async def _fetches(
     seen: list[Conversation] = []
     for number in range(1, fetches + 1):
         step = f"fetch {number}"
-        given = dict(handed)
-        outcome = await run.call(step, partial(session.fetch, given))
+        outcome = await run.call(step, partial(_fetch, memory=dict(handed)))
         if not outcome.done or outcome.error is not None:
             continue
         state = check_fetched(run.report, step, outcome.value, run.context.now(), skew=skew)
@@ -749,21 +656,21 @@ async def _fetches(
     return seen
 
 
-async def _recheck(
+async def _rechecks(
     run: _Runner,
-    session: Session,
     capabilities: Capabilities,
     conversations: list[Conversation],
     skew: timedelta,
 ) -> None:
     if not capabilities.recheck:
-        await run.expect_unsupported("recheck", "recheck", lambda: session.recheck("contract-kit"))
+        unknown = partial(_recheck, external_id="contract-kit")
+        await run.expect_unsupported("recheck", "recheck", unknown)
         return
     if not conversations:
         run.report.note("recheck", "not tried: no fetch gave a conversation")
         return
     first = conversations[0]
-    outcome = await run.call("recheck", lambda: session.recheck(first.external_id))
+    outcome = await run.call("recheck", partial(_recheck, external_id=first.external_id))
     if not outcome.done or outcome.error is not None or outcome.value is None:
         return
     value: object = outcome.value
@@ -780,9 +687,9 @@ async def _recheck(
             run.report.problem("recheck", f"{fixed} — the collector would repair it")
 
 
-async def _lookup_unknown(run: _Runner, session: Session, target: str) -> None:
+async def _lookup_unknown(run: _Runner, target: str) -> None:
     never = ActionRequest(ActionKind.REPLY, target, "contract-kit-never-sent", text=REPLY_TEXT)
-    outcome = await run.call("lookup (a key never sent)", lambda: session.lookup(never))
+    outcome = await run.call("lookup (a key never sent)", partial(_lookup, request=never))
     if outcome.done and outcome.error is None and outcome.value is not None:
         run.report.problem(
             "lookup (a key never sent)", "found an action that was never sent: answer None"
