@@ -37,10 +37,11 @@ from sportello_sdk import (
     Message,
     NotSupported,
     Option,
-    checks,
     registry,
 )
 from sportello_sdk.base import ChannelContext, Session
+from sportello_sdk.checks.contract import FIELD_MAX, TEXT_MAX
+from sportello_sdk.checks.declaration import declaration_problems, option_problems
 from sportello_sdk.testing import FixedClock, check_adapter, make_context, run_contract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,8 +85,8 @@ def sample(name: str, tmp_path: Path) -> dict[str, Any]:
 
 def test_loads_under_its_entry_point_name(name: str, cls: type[Adapter]) -> None:
     assert cls.name == name
-    assert checks.declaration_problems(cls) == []
-    assert checks.option_problems(cls.options) == []
+    assert declaration_problems(cls) == []
+    assert option_problems(cls.options) == []
     described = cls.describe()
     assert json.loads(json.dumps(described)) == described
     assert [o["name"] for o in described["options"]] == [o.name for o in cls.options]
@@ -125,7 +126,7 @@ async def test_a_reply_sent_twice_with_one_key_is_in_the_thread_once(
 
 
 def test_the_sdk_keeps_the_stores_text_limits() -> None:
-    assert (checks.FIELD_MAX, checks.TEXT_MAX) == (ingest.FIELD_MAX, ingest.TEXT_MAX)
+    assert (FIELD_MAX, TEXT_MAX) == (ingest.FIELD_MAX, ingest.TEXT_MAX)
 
 
 def test_the_pytest_plugin_is_registered_under_its_module_name() -> None:

@@ -2,7 +2,7 @@
 
 Built-in adapters are registered in pyproject.toml exactly like third-party ones.
 Listing names imports nothing; an adapter is imported when first asked for, and
-checked (:func:`sportello_sdk.checks.declaration_problems`). A plug-in that fails
+checked (:func:`sportello_sdk.checks.declaration.declaration_problems`). A plug-in that fails
 to import (whatever it raises, ``SystemExit`` included), is not an
 :class:`Adapter` or declares something that cannot work is refused with an
 :class:`AdapterLoadError` naming the adapter, its ``module:Class``, its
@@ -234,7 +234,7 @@ def _where(exc: BaseException) -> str:
 
 def _import(name: str, ep: _EntryPoint) -> type[Adapter]:
     """The class an entry point names, checked; AdapterLoadError otherwise."""
-    from sportello_sdk.checks import declaration_problems
+    from sportello_sdk.checks.declaration import declaration_problems
 
     what = f"adapter {name!r} ({_registered(ep).origin()})"
     try:

@@ -21,12 +21,14 @@ check_adapter(...)``.
 
 What it checks, and reports all of:
 
-- the declaration (:func:`sportello_sdk.checks.declaration_problems` and
-  :func:`~sportello_sdk.checks.option_problems`), and that the options given fit it;
+- the declaration (:func:`sportello_sdk.checks.declaration.declaration_problems`
+  and :func:`~sportello_sdk.checks.declaration.option_problems`), and that the
+  options given fit it;
 - ``connect`` gives a :class:`~sportello_sdk.base.Session`;
 - ``fetch`` twice, the second time with the memory the first one returned: each
-  result passes the collector's own checks (:func:`sportello_sdk.checks.review_state`:
-  nothing would be dropped or repaired), every time is aware, in UTC and not after
+  result passes the collector's own checks
+  (:func:`sportello_sdk.checks.fetch.review_state`: nothing would be dropped or
+  repaired), every time is aware, in UTC and not after
   the clock's now (``skew``: zero by default, as the clock and the mock are yours);
 - ``recheck``, ``lookup`` and each action honour ``capabilities``: what is
   declared works (a result with a UTC time; with ``keys``, the same key twice
@@ -63,15 +65,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sportello_sdk.base import Adapter, ChannelContext, Clock, Session, channel_logger, utc_now
-from sportello_sdk.checks import (
-    contract_problems,
-    declaration_problems,
-    option_problems,
-    review_state,
-    sense_check,
-    size_notes,
-    time_problem,
-)
+from sportello_sdk.checks.contract import contract_problems, size_notes, time_problem
+from sportello_sdk.checks.conversations import sense_check
+from sportello_sdk.checks.declaration import declaration_problems, option_problems
+from sportello_sdk.checks.fetch import review_state
 from sportello_sdk.errors import AdapterError, NotSupported, describe
 from sportello_sdk.host import AdapterFault, ChannelHost, Op, blocked_words
 from sportello_sdk.models import (

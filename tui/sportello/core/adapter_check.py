@@ -31,7 +31,8 @@ from sportello.core.config import AdapterLoader, ConfigError, load_config
 from sportello.core.settings import Channel, Config
 from sportello_sdk import registry
 from sportello_sdk.base import Adapter, ChannelContext, Clock, Session, channel_logger, utc_now
-from sportello_sdk.checks import SKEW_S, option_problems
+from sportello_sdk.checks.conversations import SKEW_S
+from sportello_sdk.checks.declaration import option_problems
 from sportello_sdk.errors import AdapterError
 from sportello_sdk.host import AdapterFault, ChannelHost
 from sportello_sdk.models import ChannelState

@@ -8,8 +8,9 @@ checked here, in two parts:
   not true or false, channel figures (on hold, longest hold) or a memory that are
   malformed. These raise :class:`ProtocolError` and the poll fails: nothing of
   it can be trusted.
-- **each conversation**, with the SDK's checks (:func:`sportello_sdk.checks.sense_check`,
-  which an adapter's author can run too): a conversation that fails is dropped
+- **each conversation**, with the SDK's checks
+  (:func:`sportello_sdk.checks.conversations.sense_check`, which an adapter's
+  author can run too): a conversation that fails is dropped
   with its reason, the rest are stored; what can be repaired is (a missing
   subject, a customer field that is not text, a message sent in the future left
   out) and counted. That module's section "the collector's sense checks" has
@@ -33,7 +34,7 @@ from datetime import timedelta
 from sportello.core.ingest import memory_json
 from sportello.core.records import DropReport
 from sportello_sdk import ChannelState, ProtocolError
-from sportello_sdk.checks import SKEW_S, Dropped, Fixed, sense_check
+from sportello_sdk.checks.conversations import SKEW_S, Dropped, Fixed, sense_check
 
 __all__ = ["MAX_CONVERSATIONS", "REASONS_KEPT", "Checked", "check_state"]
 
