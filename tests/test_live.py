@@ -259,3 +259,40 @@ async def test_refresh_in_a_viewer_asks_the_collector_through_the_store(tmp_path
             await asyncio.sleep(0.02)
         requests = await live.store.requests_after(0)
         assert [r.kind for r in requests] == ["poll"]
+
+
+async def test_a_collector_that_stops_is_restarted_then_the_lead_is_given_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug: the collector's task died, the process kept the lead, and the screen
+    still said live. Now each stop gives the lead up (a viewer may take over) and the
+    collector is started again, until it stopped three times: then it only views."""
+    from sportello.core.collector import Collector
+    from sportello_sdk import registry
+    from tests.engine_fakes import GoodAdapter
+
+    monkeypatch.setitem(registry._cache, "good", GoodAdapter)
+    runs: list[float] = []
+
+    async def broken_run(self: Collector) -> None:
+        runs.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.05)
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(Collector, "run", broken_run)
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    updates: list[LiveUpdate[int]] = []
+    live: Live[int] = Live(config, updates.append, lambda board: 0, clock=Clock(), takeover_s=0)
+    async with running(live):
+        for _ in range(200):
+            if len(runs) >= 3 and not live.collect and live._collector_task is None:
+                break
+            await asyncio.sleep(0.05)
+        assert len(runs) == 3, runs
+        assert not live.collect and live.role is Role.VIEWER
+        # The lead is free: another process could collect now.
+        async with await Store.open(tmp_path / "s.db") as other:
+            assert other.try_lead()
+            other.release_lead()
+        await asyncio.sleep(0.3)
+        assert len(runs) == 3, "it went on restarting after giving up"
