@@ -269,3 +269,16 @@ async def test_no_form_of_a_token_reaches_the_screen(
             assert "•••" in screen or "Leaky" in screen
             found = leaks(screen.encode())
             assert not found, found
+
+
+def test_once_ends_beside_an_adapter_that_swallows_its_cancellation(tmp_path: Path) -> None:
+    """The bug: --once hung forever."""
+    env = installed(tmp_path)
+    stuck = {"id": "stuck", "label": "Stuck", "adapter": "swallows", "timeout": "1s"}
+    path = config(tmp_path, [stuck])
+    started = time.monotonic()
+    done = sportello(env, "--config", str(path), "--once", timeout=60)
+    took = time.monotonic() - started
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "no answer within 1 s" in done.stdout
+    assert took < 15, f"--once took {took:.1f} s"
