@@ -98,8 +98,6 @@ class Mailbox(DeclarationOnly):
     )
 
 
-
-
 def test_an_adapter_accepts_the_options_its_config_coerced(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(
