@@ -12,10 +12,31 @@ import compileall
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bench.configs import REPO_ROOT
 from bench.scenarios import SCENARIOS, Options, ScenarioFailed, note
+
+
+def run_isolation(opts: Options) -> None:
+    """Key → frame with one channel blocking its thread and one raising (bench/isolation.py)."""
+    from bench.isolation import run_isolation as isolation
+
+    isolation(opts)
+
+
+def run_fanout(opts: Options) -> None:
+    """50 HTTP channels on loopback, 10 never answering: the others' pace (bench/fanout.py)."""
+    from bench.fanout import run_fanout as fanout
+
+    fanout(opts)
+
+
+BENCHES: dict[str, Callable[[Options], None]] = {
+    **SCENARIOS,
+    "isolation": run_isolation,
+    "fanout": run_fanout,
+}
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -38,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=sorted(SCENARIOS),
+        choices=sorted(BENCHES),
         help="run only this scenario (repeatable)",
     )
     parser.add_argument("--runs", type=int, default=0, help="runs per side for medians (5)")
@@ -59,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.quick:
         note("bench: quick mode, few samples: figures are a smoke test, not a verdict")
     status = 0
-    for name, scenario in SCENARIOS.items():
+    for name, scenario in BENCHES.items():
         if args.only and name not in args.only:
             continue
         try:

@@ -17,6 +17,7 @@ import pytest
 
 from bench.bare_app import KEY, bare_ready, presses_shown
 from bench.configs import demo_config
+from bench.fanout import measure
 from bench.pty_driver import KEYS, ChildExited, PtySession, WaitTimeout, descendants, percentile
 from bench.scenarios import dashboard_ready
 
@@ -209,3 +210,22 @@ def test_demo_config_follows_the_template_and_moves_the_store(nested: bool) -> N
     options = [c["options"] if nested else c for c in channels]
     assert [o["seed"] for o in options] == list(range(1, 8))
     assert all(o["scale"] == 5 and o["rate"] == 0 for o in options)
+
+
+def test_the_fanout_harness_polls_the_healthy_channels_and_not_the_silent_one() -> None:
+    """The fan-out benchmark's harness, tiny: a real server process, the real collector
+    on three HTTP channels, one of which never answers. No timings: only that the
+    healthy channels were refreshed and the silent one failed."""
+    result = measure(
+        channels=3, silent=1, interval_s=0.5, timeout_s=0.6, seconds=3.0, conversations=2
+    )
+    assert (result.healthy, result.silent) == (["ch-01", "ch-02"], ["ch-03"])
+    for channel in result.healthy:
+        assert len(result.refreshed.get(channel, [])) >= 2, result
+        assert channel not in result.failed, result
+        assert result.gaps(channel) and all(gap > 0 for gap in result.gaps(channel))
+    assert not result.refreshed.get("ch-03"), result
+    assert result.failed.get("ch-03", 0) >= 1, result
+    assert result.errors["ch-03"]  # said why, in words
+    assert result.healthy_polls == sum(len(result.refreshed[c]) for c in result.healthy)
+    assert not result.store_errors

@@ -6,10 +6,12 @@ declaration, then ``DemoAdapter.connect`` with a ``ChannelContext``."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,7 @@ from sportello_sdk import (
     ActionKind,
     ActionRequest,
     ActionResult,
+    AdapterError,
     Author,
     ChannelContext,
     ChannelKind,
@@ -37,6 +40,7 @@ from sportello_sdk import (
     ConfigurationError,
     ConnectionFailed,
     Conversation,
+    OptionType,
     ProtocolError,
 )
 
@@ -687,6 +691,10 @@ async def test_defaults_and_kinds() -> None:
         ({"profile": "email", "honour_keys": "no"}, "honour_keys"),
         ({"profile": "email", "record": 5}, "record"),
         ({"profile": "email", "down_file": True}, "down_file"),
+        ({"profile": "email", "block": 5}, "block"),  # a duration needs its unit
+        ({"profile": "email", "block": "11m"}, "block"),
+        ({"profile": "email", "block": "soon"}, "block"),
+        ({"profile": "email", "crash": "yes"}, "crash"),
     ],
 )
 def test_bad_options_are_configuration_errors(options: dict[str, Any], named: str) -> None:
@@ -963,6 +971,90 @@ async def test_act_delay_holds_the_action_before_it_is_recorded(tmp_path: Path) 
     await task
     assert time.perf_counter() - started >= 0.25
     assert len(read_record(record)) == 1
+
+
+# --------------------------------------------------------------------------- chaos
+
+
+def test_the_chaos_options_are_declared_off_and_bounded() -> None:
+    declared = {option.name: option for option in DemoAdapter.options}
+    block, crash = declared["block"], declared["crash"]
+    assert (block.type, block.default, block.minimum, block.maximum) == (
+        OptionType.DURATION,
+        timedelta(0),
+        0,
+        600,
+    )
+    assert (crash.type, crash.default) == (OptionType.BOOL, False)
+    assert block.description and crash.description
+    typed = DemoAdapter.declared_options({"profile": "chat", "block": "1m30s", "crash": True})
+    assert (typed["block"], typed["crash"]) == (timedelta(seconds=90), True)
+    assert DemoAdapter.declared_options(typed) == typed  # coercion takes its own output
+    with pytest.raises(ConfigurationError, match=r"^option block: must be between 0s and 10m"):
+        DemoAdapter.declared_options({"profile": "chat", "block": "10m1s"})
+
+
+async def test_by_default_no_chaos() -> None:
+    session, _ = await make("chat")
+    assert (session.block_s, session.crash) == (0.0, False)
+    started = time.perf_counter()
+    await session.fetch({})
+    assert time.perf_counter() - started < 5  # nothing near a block of any size
+
+
+def test_block_stops_the_channels_own_thread_and_only_it(tmp_path: Path) -> None:
+    """``block`` is a blocking call (time.sleep), as ``requests.get()`` in an adapter
+    would be: the session's own loop stands still for it, another thread does not."""
+    block_s = 0.5
+    ready = threading.Event()
+
+    async def in_its_thread() -> tuple[float, float, int]:
+        session, _ = await make("chat", block=f"{block_s}s", record=str(tmp_path / "r.jsonl"))
+        ticks: list[float] = []
+
+        async def tick() -> None:
+            while True:
+                ticks.append(time.perf_counter())
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.05)
+        ready.set()
+        started = time.perf_counter()
+        state = await session.fetch({})
+        took = time.perf_counter() - started
+        await asyncio.sleep(0.05)
+        ticker.cancel()
+        await session.aclose()
+        stood_still = max(b - a for a, b in itertools.pairwise(ticks))
+        return took, stood_still, len(state.conversations)
+
+    beats = 0
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(asyncio.run, in_its_thread())
+        ready.wait(30)
+        while not future.done():  # this thread goes on meanwhile
+            time.sleep(0.01)
+            beats += 1
+        took, stood_still, _ = future.result()
+    assert took >= block_s  # the fetch waited for the whole block…
+    assert stood_still >= block_s * 0.9  # …and its loop with it, not just the coroutine
+    assert beats >= 5  # the other thread kept going (≈50 steps unless starved)
+
+
+async def test_a_blocking_channel_still_answers() -> None:
+    blocked, _ = await make("email", block="0.2s")
+    plain, _ = await make("email")
+    assert await blocked.fetch({}) == await plain.fetch({})
+
+
+async def test_crash_raises_a_plain_error_on_every_poll() -> None:
+    session, _ = await make("email", crash=True)
+    for _ in range(3):
+        with pytest.raises(RuntimeError, match=r"crash: true") as caught:
+            await session.fetch({})
+        assert not isinstance(caught.value, AdapterError)  # a bug, not a channel failure
+    await session.aclose()
 
 
 # --------------------------------------------------------------------------- elsewhere, recheck

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sportello_demo.profiles import PROFILES
 from sportello_sdk import Option, OptionType
 
@@ -70,5 +72,22 @@ OPTIONS: tuple[Option, ...] = (
         minimum=0,
         maximum=10,
         description="seconds each action takes before the channel accepts it (0 to 10)",
+    ),
+    # Chaos: adapters that misbehave, for trying the collector's isolation.
+    Option(
+        "block",
+        OptionType.DURATION,
+        default=timedelta(0),
+        minimum=0,
+        maximum=600,
+        description="chaos: each poll blocks the channel's thread (time.sleep) this long "
+        "before it answers, as a blocking library would (requests.get)",
+    ),
+    Option(
+        "crash",
+        OptionType.BOOL,
+        default=False,
+        description="chaos: every poll raises a plain RuntimeError, as a bug in an "
+        "adapter would (not an adapter error)",
     ),
 )

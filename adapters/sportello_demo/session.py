@@ -18,6 +18,7 @@ event loop; nothing is shared between sessions but immutable, cached data.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -62,6 +63,8 @@ class DemoSession(Session):
         self.fail_rate: float = values["fail_rate"]
         self.honour_keys: bool = values["honour_keys"]
         self.act_delay: float = values["act_delay"]
+        self.block_s: float = values["block"].total_seconds()
+        self.crash: bool = values["crash"]
         self.record_path: Path = record_path(self.channel_id, values["record"] or "")
         self.down_file: Path | None = (
             Path(values["down_file"]).expanduser() if values["down_file"] else None
@@ -84,7 +87,14 @@ class DemoSession(Session):
 
     async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         """The world at the clock's now. ``memory`` is not needed: the world is a
-        function of the clock, and what the user did is in the record."""
+        function of the clock, and what the user did is in the record.
+
+        The chaos options misbehave first: ``block`` stops the whole thread (the
+        event loop included), ``crash`` raises what no adapter may."""
+        if self.block_s > 0:
+            time.sleep(self.block_s)  # noqa: ASYNC251 - the option is to block
+        if self.crash:
+            raise RuntimeError("demo crash: a bug in the adapter (crash: true)")
         self._check_up()
         now = self.context.now()
         self._fetches += 1
