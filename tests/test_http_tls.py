@@ -145,3 +145,28 @@ async def test_a_server_that_never_answers_times_out_within_the_budget(method: s
     assert 0.5 < elapsed < 1.0
     assert str(caught.value).startswith(f"{method} 127.0.0.1:{port}: no answer after 0.8s")
     assert TOKEN not in str(caught.value)
+
+
+def test_the_ca_bundle_is_loaded_once_for_every_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading it costs ~50 ms holding the GIL: fifty channels connecting at once made
+    every channel's loop look blocked."""
+    import httpx
+
+    from sportello_sdk import http_client
+    from sportello_sdk.http import ChannelHttp
+
+    made: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> object:
+        context = real()
+        made.append(context)
+        return context
+
+    monkeypatch.setattr(http_client, "_default_context", None)
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    clients = [ChannelHttp(f"c{i}").client() for i in range(5)]
+    assert len(made) == 1
+    assert made[0].minimum_version >= ssl.TLSVersion.TLSv1_2  # type: ignore[attr-defined]
+    for client in clients:
+        asyncio.run(client.aclose())

@@ -7,6 +7,7 @@ around its transport (``verify=False``, ``mounts``, a ``proxy``) is refused in o
 from __future__ import annotations
 
 import ssl
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,10 +26,25 @@ Budget = Callable[[httpx.Timeout], httpx.Timeout]
 _BYPASSES = ("transport", "mounts", "proxy", "proxies", "app", "cert")
 
 
+_default_context: ssl.SSLContext | None = None
+_default_lock = threading.Lock()
+
+
+def default_context() -> ssl.SSLContext:
+    """httpx's default context (certifi, or SSL_CERT_FILE) with TLS 1.2 at least, made
+    once per process: loading the CA bundle costs ~50 ms of CPU holding the GIL, which
+    fifty channels connecting at once turned into seconds of every channel's loop."""
+    global _default_context
+    with _default_lock:
+        if _default_context is None:
+            _default_context = secure_context(httpx.create_ssl_context())
+        return _default_context
+
+
 def secure_context(context: ssl.SSLContext | None = None) -> ssl.SSLContext:
-    """``context`` (httpx's default: certifi, or SSL_CERT_FILE) with TLS 1.2 at least."""
+    """``context`` (the shared default when None) with TLS 1.2 at least."""
     if context is None:
-        context = httpx.create_ssl_context()
+        return default_context()
     if context.minimum_version < ssl.TLSVersion.TLSv1_2:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
