@@ -121,6 +121,19 @@ class Counts(FakeAdapter):
         return ChannelState((conversation("c1"),))
 
 
+class Slow(FakeAdapter):
+    """A well-behaved channel whose every poll takes a while (a slow API)."""
+
+    name: ClassVar[str] = "slow"
+    seconds: ClassVar[float] = 0.3
+    starts: ClassVar[list[float]] = []
+
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
+        type(self).starts.append(time.monotonic())
+        await asyncio.sleep(type(self).seconds)
+        return ChannelState((conversation("s1"),))
+
+
 class Remembers(FakeAdapter):
     """An incremental channel: its cursor goes up by one per fetch."""
 
@@ -147,6 +160,7 @@ MISBEHAVING = {
         CancelsItself,
         Swallows,
         Counts,
+        Slow,
         Remembers,
     )
 }

@@ -26,6 +26,7 @@ from tests.misbehaving import (
     Counts,
     Exits,
     Remembers,
+    Slow,
     Swallows,
     TextRetryAfter,
 )
@@ -234,3 +235,27 @@ async def test_a_memory_that_is_not_json_fails_the_poll_and_keeps_the_old_one(
         record = (await store.channels())[0]
     assert health["inc"] is Health.DEGRADED
     assert "memory is not JSON" in (record.last_error or "")
+
+
+async def test_a_slow_channel_is_refreshed_every_interval_not_every_interval_plus_its_poll(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    Slow.starts = []
+    async with await Store.open(tmp_path / "s.db") as store:
+        config = make_config(store.path, {"slow": "slow"}, timeout_s=5)
+        channel = replace(config.channels[0], poll_interval=timedelta(seconds=0.6))
+        collector = Collector(
+            replace(config, channels=(channel,)), store, loader=load, resolver=resolve_plain
+        )
+        task = asyncio.create_task(collector.run())
+        await asyncio.sleep(3.2)
+        task.cancel()
+        await asyncio.wait({task}, timeout=5)
+        await collector.aclose()
+    gaps = [b - a for a, b in zip(Slow.starts, Slow.starts[1:], strict=False)]
+    assert len(gaps) >= 3, gaps
+    # Each poll takes 0.3 s: counted from the end, the gap would be 0.9 s.
+    assert sorted(gaps)[len(gaps) // 2] < 0.8, gaps

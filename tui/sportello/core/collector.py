@@ -1,7 +1,9 @@
 """Polling every channel, each on its own interval, with failures kept apart.
 
-Each channel has its own task: poll, store, sleep, poll again. The next poll is
-scheduled when the previous one ends, so a slow channel never piles up requests.
+Each channel has its own task: poll, store, sleep, poll again. The interval runs from
+the start of a poll (a channel is refreshed every interval however long its poll and
+store write take), and the next poll never starts before the previous one ended plus
+a tenth of the interval, so a slow channel never piles up requests.
 The adapter's code runs in the channel's own thread (:mod:`sportello_sdk.host`):
 a poll that raises anything, blocks, hangs past the channel's timeout or returns
 garbage marks that channel degraded (then down) and is retried with capped
@@ -17,6 +19,7 @@ import dataclasses
 import json
 import logging
 import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -53,6 +56,7 @@ from sportello_sdk.secret import Secret
 log = logging.getLogger(__name__)
 
 DOWN_AFTER = 5  # failures in a row before a channel is called down
+MIN_GAP_SHARE = 0.1  # of the interval: the least time between the end of a poll and the next
 BACKOFF_CAP_S = 15 * 60.0
 PRUNE_EVERY_S = 3600.0
 REQUESTS_EVERY_S = 1.0  # how soon a poll asked for by another process starts
@@ -455,6 +459,7 @@ class Collector:
             await event_or_timeout(run.wake, first_delay)
         while True:
             await self._resume.wait()
+            began = time.monotonic()
             try:
                 retry_after = await self.poll_channel(run)
             except Exception:  # our bug, not the channel's: log it, keep polling
@@ -465,7 +470,12 @@ class Collector:
             if run.failures:
                 delay = backoff_delay(run.failures, interval, retry_after, self._rng)
             else:
-                delay = interval
+                # The interval runs from the start of a poll, so that a channel is
+                # refreshed every interval however long a poll and its store write take;
+                # never sooner than a tenth of the interval after the end (a slow
+                # channel never polls back to back).
+                took = time.monotonic() - began
+                delay = max(interval - took, interval * MIN_GAP_SHARE)
             delay = max(delay, self._rate_delay(run))
             run.wake.clear()
             await event_or_timeout(run.wake, delay)
