@@ -35,6 +35,23 @@ class ExceptionAsMessage(FakeAdapter):
         raise ConnectionFailed(Unprintable())
 
 
+class NoInit(ConnectionFailed):
+    """An adapter error whose __init__ skips ours: it has no message."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"code {self.code}"
+
+
+class SkipsInit(FakeAdapter):
+    name: ClassVar[str] = "skips-init"
+
+    async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
+        raise NoInit(42)
+
+
 class UnprintableError(FakeAdapter):
     name: ClassVar[str] = "unprintable"
 
@@ -152,6 +169,7 @@ MISBEHAVING = {
     cls.name: cls
     for cls in (
         ExceptionAsMessage,
+        SkipsInit,
         UnprintableError,
         TextRetryAfter,
         BaseExceptionRaiser,

@@ -60,6 +60,7 @@ async def errors_after_one_poll(tmp_path: Path, adapters: dict[str, str]) -> dic
     ("adapter", "words"),
     [
         ("exc-message", "Unprintable"),
+        ("skips-init", "NoInit: code 42"),
         ("unprintable", "unexpected Unprintable"),
         ("base-exception", "unexpected NotAnException: boom"),
         ("exits", "SystemExit"),

@@ -48,7 +48,11 @@ def safe_text(value: object, limit: int = MESSAGE_LIMIT) -> str:
 def describe(exc: BaseException) -> str:
     """An exception in words, never raising: ``ValueError: bad value``."""
     if isinstance(exc, AdapterError):
-        return exc.message
+        # A subclass may skip our __init__ (no message) or set one that is not text.
+        message = getattr(exc, "message", None)
+        if isinstance(message, str):
+            return message if len(message) <= MESSAGE_LIMIT else safe_text(message)
+        return safe_text(exc)
     return safe_text(exc)
 
 

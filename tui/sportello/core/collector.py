@@ -246,15 +246,15 @@ class Collector:
                         notices = list(host.notices)
                 checked = check_state(fetched, self.clock().timestamp())
             except RateLimited as exc:
-                error = exc.message
+                error = describe(exc)
                 retry_after = seconds_or_none(getattr(exc, "retry_after", None))
             except _PERMANENT as exc:
-                error = exc.message
+                error = describe(exc)
                 permanent = True
             except AdapterError as exc:
-                error = exc.message
+                error = describe(exc)
             except AdapterFault as exc:
-                error = exc.message
+                error = describe(exc)
             else:
                 state = checked.state
                 dropped = checked.report(partial(redact, secrets=run.secrets))

@@ -44,7 +44,7 @@ from sportello.core.store_contract import Delivery, StoreBackend, StoreError
 from sportello.core.waits import event_or_timeout, stop_if_cancelled
 from sportello_sdk import AdapterError, RateLimited
 from sportello_sdk.base import Session
-from sportello_sdk.errors import seconds_or_none
+from sportello_sdk.errors import describe, seconds_or_none
 from sportello_sdk.host import AdapterFault, ChannelHost
 from sportello_sdk.models import ActionRequest, ActionResult, Capabilities, Conversation
 from sportello_sdk.models import Author as MessageAuthor
@@ -249,7 +249,7 @@ class Deliverer:
                 )
                 return await self._fail(
                     claimed,
-                    link.redact(exc.message),
+                    link.redact(describe(exc)),
                     retryable=bool(getattr(exc, "retryable", True)),
                     lane=lane,
                     retry_after=retry_after,
@@ -263,7 +263,7 @@ class Deliverer:
                     action.channel_id,
                     why,
                     action.key,
-                    link.redact(exc.message),
+                    link.redact(describe(exc)),
                 )
                 return await self._settle_unknown(claimed, link, why, locked=True)
         return await self._mark_sent(claimed, result)
