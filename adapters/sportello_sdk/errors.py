@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import time
-from email.utils import parsedate_to_datetime
 
 MESSAGE_LIMIT = 2000
 
@@ -68,6 +67,8 @@ def seconds_or_none(value: object, now: float | None = None) -> float | None:
         try:
             seconds = float(text)
         except ValueError:
+            from email.utils import parsedate_to_datetime  # rare: not at start-up
+
             try:
                 when = parsedate_to_datetime(text)
             except (TypeError, ValueError, IndexError, OverflowError):
