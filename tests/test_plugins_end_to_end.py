@@ -274,7 +274,12 @@ async def test_no_form_of_a_token_reaches_the_screen(
 def test_once_ends_beside_an_adapter_that_swallows_its_cancellation(tmp_path: Path) -> None:
     """The bug: --once hung forever."""
     env = installed(tmp_path)
-    stuck = {"id": "stuck", "label": "Stuck", "adapter": "swallows", "timeout": "1s"}
+    stuck: dict[str, object] = {
+        "id": "stuck",
+        "label": "Stuck",
+        "adapter": "swallows",
+        "timeout": "1s",
+    }
     path = config(tmp_path, [stuck])
     started = time.monotonic()
     done = sportello(env, "--config", str(path), "--once", timeout=60)
