@@ -26,6 +26,20 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAH-tok3n_S3cret-Value"
 
+# Channels of the leaky plug-ins, their token given by reference.
+LEAKY: dict[str, object] = {
+    "id": "leaky",
+    "label": "Leaky",
+    "adapter": "leaky",
+    "options": {"token": "${env:LEAKY_TOKEN}"},
+}
+OOPS: dict[str, object] = {
+    "id": "oops",
+    "label": "Oops",
+    "adapter": "raises-token",
+    "options": {"token": "${env:LEAKY_TOKEN}"},
+}
+
 PLUGINS = {
     "leaky": "tests.leaky_plugin:LeakyAdapter",
     "raises-token": "tests.leaky_plugin:RaisesToken",
@@ -154,21 +168,7 @@ def test_collect_stops_on_sigterm_whatever_the_adapters_do(tmp_path: Path) -> No
 
 def test_no_form_of_a_token_reaches_the_output_the_log_or_the_store(tmp_path: Path) -> None:
     env = installed(tmp_path)
-    channels: list[dict[str, object]] = [
-        {
-            "id": "leaky",
-            "label": "Leaky",
-            "adapter": "leaky",
-            "options": {"token": "${env:LEAKY_TOKEN}"},
-        },
-        {
-            "id": "oops",
-            "label": "Oops",
-            "adapter": "raises-token",
-            "options": {"token": "${env:LEAKY_TOKEN}"},
-        },
-    ]
-    path = config(tmp_path, channels)
+    path = config(tmp_path, [LEAKY, OOPS])
     outputs: list[tuple[str, bytes]] = []
     for args in (("--once", "-v", "-v"), ("--once", "--json"), ("check-adapter", "leaky")):
         done = sportello(env, "--config", str(path), *args)
@@ -207,14 +207,7 @@ def test_httpx_request_lines_are_off_by_default(tmp_path: Path, verbose: tuple[s
     env = installed(tmp_path)
     path = config(
         tmp_path,
-        [
-            {
-                "id": "leaky",
-                "label": "Leaky",
-                "adapter": "leaky",
-                "options": {"token": "${env:LEAKY_TOKEN}"},
-            }
-        ],
+        [LEAKY],
     )
     done = sportello(env, "--config", str(path), *verbose, "--once")
     assert "HTTP Request" not in done.stderr
@@ -236,20 +229,7 @@ async def test_no_form_of_a_token_reaches_the_screen(
     monkeypatch.setitem(registry._cache, "raises-token", RaisesToken)
     path = config(
         tmp_path,
-        [
-            {
-                "id": "leaky",
-                "label": "Leaky",
-                "adapter": "leaky",
-                "options": {"token": "${env:LEAKY_TOKEN}"},
-            },
-            {
-                "id": "oops",
-                "label": "Oops",
-                "adapter": "raises-token",
-                "options": {"token": "${env:LEAKY_TOKEN}"},
-            },
-        ],
+        [LEAKY, OOPS],
     )
     loaded = load_config(path)
     app = SportelloApp(replace(loaded, store_path=tmp_path / "store.db"))
