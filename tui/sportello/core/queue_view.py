@@ -210,16 +210,26 @@ class PreparedRows(list[QueueRow]):
     100,000 rows four ways takes a few tenths of a second: :func:`build_rows`
     does it where it runs (the board's worker thread), so that the screen's
     ``set_rows`` is instant.
+
+    It holds no reference cycle (nor do its orders), so that the one it
+    replaces is freed as soon as it is dropped, without the cyclic collector:
+    the screen freezes the collector's view of what start-up left alive
+    (``gc.freeze``), and a cycle frozen with it would never be freed. Hence
+    the slots (no ``__dict__``) and the GAP order's own list of the rows
+    rather than this list itself.
     """
+
+    __slots__ = ("orders",)
 
     orders: dict[SortOrder, _Slice]
 
     def __init__(self, rows: Iterable[QueueRow] = (), *, _columns: _Columns | None = None) -> None:
-        super().__init__(rows)
+        plain = rows if type(rows) is list else list(rows)
+        super().__init__(plain)
         if _columns is None:
-            self.orders = _orders(self, _Columns.of(self))
+            self.orders = _orders(plain, _Columns.of(plain))
         else:  # from build_rows: already worst gap first
-            self.orders = _orders(self, _columns, gap_sorted=True)
+            self.orders = _orders(plain, _columns, gap_sorted=True)
 
 
 def prepare_rows(rows: Sequence[QueueRow]) -> PreparedRows:

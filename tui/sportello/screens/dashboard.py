@@ -224,6 +224,9 @@ class DashboardScreen(TriageActions, Screen[None]):
         one when the first was only the head of a big queue; never after. Frozen
         objects are never collected, so freezing at every board kept whatever
         cyclic garbage was alive at each freeze for as long as the dashboard ran.
+        What is frozen is still freed by reference counting once nothing refers
+        to it: the queue's rows and boards hold no reference cycle
+        (tests/test_memory.py), so those frozen here go when a poll replaces them.
         """
         if self._frozen or (self._froze_head and not complete):
             return
