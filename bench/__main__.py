@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from bench.configs import REPO_ROOT
 from bench.scenarios import SCENARIOS, Options, ScenarioFailed, note
+from bench.writes import run_writes
 
 
 def run_isolation(opts: Options) -> None:
@@ -36,6 +37,7 @@ BENCHES: dict[str, Callable[[Options], None]] = {
     **SCENARIOS,
     "isolation": run_isolation,
     "fanout": run_fanout,
+    "writes": run_writes,
 }
 
 
