@@ -596,3 +596,70 @@ def test_closed_now_names_the_closed_channels_of_a_board() -> None:
 
     board = Board(now, (channel_row("mail", opens), channel_row("chat", None)), (), ())
     assert closed_now(board) == {"mail": "Wed 09:00"}
+
+
+class Repaints:
+    """Records which lines a table asks to repaint (whole: None)."""
+
+    def __init__(self, table: QueueTable, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.lines: list[int | None] = []
+        refresh_line = table.refresh_line
+        refresh = table.refresh
+
+        def line(y: int) -> None:
+            self.lines.append(y)
+            refresh_line(y)
+
+        def whole(*regions: object, **kw: object) -> object:
+            if not regions:
+                self.lines.append(None)
+            return refresh(*regions, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(table, "refresh_line", line)
+        monkeypatch.setattr(table, "refresh", whole)
+
+
+async def test_a_board_repaints_only_the_lines_that_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Over SSH every repainted line is bytes: a new board where one conversation
+    changed (its subject: the order stays) repaints that line, not the screenful."""
+    items = numbered(10)
+    view = QueueView(rows_of(items))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        repaints = Repaints(table, monkeypatch)
+        changed = [*items[:3], item(4, age_s=100_000 - 4, subject="Changed"), *items[4:]]
+        view.set_rows(rows_of(changed))
+        table.refresh_view()
+        await pilot.pause()
+        assert repaints.lines == [3], repaints.lines
+        assert "Changed" in screen_lines(table)[3]
+        # The same board again: nothing to repaint.
+        repaints.lines.clear()
+        view.set_rows(rows_of(changed))
+        table.refresh_view()
+        await pilot.pause()
+        assert repaints.lines == []
+
+
+async def test_time_passing_below_the_resolution_shown_repaints_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    view = QueueView(rows_of(numbered(5)))  # waits of about a day: shown as 1d03h
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        before = screen_lines(table)
+        repaints = Repaints(table, monkeypatch)
+        table.set_advance({"mail": 10.0})  # ten seconds later
+        await pilot.pause()
+        assert screen_lines(table) == before
+        assert repaints.lines == []
+        table.set_advance({"mail": 2 * 3600.0})  # two hours later: every wait moves
+        await pilot.pause()
+        assert repaints.lines and None not in repaints.lines
+        assert screen_lines(table) != before

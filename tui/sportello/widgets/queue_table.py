@@ -285,6 +285,9 @@ class QueueTable(ScrollView, can_focus=True):
         self._last_state = self._view.state
         self._last_rows = self._view.rows
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
+        # What each line of the widget was last painted with (the scroll offset then,
+        # the strip): a board repaints only the lines that differ.
+        self._painted: dict[int, tuple[int, int, Strip]] = {}
         self._advance: Mapping[str, float] = {}
         self._closed_now: Mapping[str, str] = {}
         self._states: Mapping[int, tuple[str, str]] = {}
@@ -358,7 +361,7 @@ class QueueTable(ScrollView, can_focus=True):
         seconds to add to every wait and gap shown (redraws only the screenful)."""
         if dict(advance) != dict(self._advance):
             self._advance = dict(advance)
-            self.refresh()
+            self._refresh_changed()
 
     def set_closed(self, closed: Mapping[str, str]) -> None:
         """The channels closed now (id -> when they open, ``Wed 09:00``), from each board.
@@ -368,14 +371,14 @@ class QueueTable(ScrollView, can_focus=True):
         if dict(closed) != dict(self._closed_now):
             self._closed_now = dict(closed)
             self._strips.clear()
-            self.refresh()
+            self._refresh_changed()
 
     def set_states(self, states: Mapping[int, tuple[str, str]]) -> None:
         """The delivery state of conversations with an action (id -> (words, level);
         level "held", "ok" or "problem"): shown before the subject."""
         if dict(states) != dict(self._states):
             self._states = dict(states)
-            self.refresh()
+            self._refresh_changed()
 
     def state_of(self, conversation_id: int) -> tuple[str, str] | None:
         return self._states.get(conversation_id)
@@ -488,6 +491,12 @@ class QueueTable(ScrollView, can_focus=True):
         return self.is_attached and self.app.no_color
 
     def render_line(self, y: int) -> Strip:
+        strip = self._line(y)
+        self._painted[y] = (self.scroll_offset.y, strip.cell_length, strip)
+        return strip
+
+    def _line(self, y: int) -> Strip:
+        """What line ``y`` of the widget shows now."""
         width = self.scrollable_content_region.width
         rows = self._view.visible
         index = self.scroll_offset.y + y
@@ -591,6 +600,23 @@ class QueueTable(ScrollView, can_focus=True):
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height)
 
+    def _refresh_changed(self) -> None:
+        """Repaint only the lines whose text or style changes (a new board, a wait
+        ticking at a resolution the screen does not show): over SSH, bytes in
+        proportion to what changes. Everything when the lines painted are not known
+        (before the first paint, after a scroll or a resize)."""
+        top = self.scroll_offset.y
+        page = self._page()
+        width = self.scrollable_content_region.width
+        painted = self._painted
+        if any(painted.get(y, (-1, -1))[:2] != (top, width) for y in range(page)):
+            painted.clear()
+            self.refresh()
+            return
+        for y in range(page):
+            if self._line(y) != painted[y][2]:
+                self.refresh_line(top + y)
+
     def _sync(self) -> None:
         rows = self._view.visible
         self.virtual_size = Size(0, len(rows))
@@ -613,7 +639,7 @@ class QueueTable(ScrollView, can_focus=True):
             self.scroll_to(y=top, animate=False, force=True)
             full_refresh = True
         if full_refresh:
-            self.refresh()
+            self._refresh_changed()
         elif index != old_index:
             self.refresh_line(old_index)
             self.refresh_line(index)
