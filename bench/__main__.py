@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from bench.configs import REPO_ROOT
+from bench.scale_live import run_bytes, run_scale_live
 from bench.scenarios import SCENARIOS, Options, ScenarioFailed, note
 from bench.writes import run_writes
 
@@ -38,6 +39,8 @@ BENCHES: dict[str, Callable[[Options], None]] = {
     "isolation": run_isolation,
     "fanout": run_fanout,
     "writes": run_writes,
+    "scale_live": run_scale_live,
+    "bytes": run_bytes,
 }
 
 
