@@ -19,7 +19,17 @@ from bench.bare_app import KEY, bare_ready, presses_shown
 from bench.configs import demo_config
 from bench.fanout import measure
 from bench.pty_driver import KEYS, ChildExited, PtySession, WaitTimeout, descendants, percentile
-from bench.scenarios import dashboard_ready
+from bench.scale_live import (
+    Cycle,
+    Poll,
+    Tick,
+    cycles_of,
+    full_queue_shown,
+    idle_rate,
+    live_setup,
+    rss_after,
+)
+from bench.scenarios import Options, dashboard_ready
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BARE = [sys.executable, "-m", "bench.bare_app"]
@@ -229,3 +239,29 @@ def test_the_fanout_harness_polls_the_healthy_channels_and_not_the_silent_one() 
     assert result.errors["ch-03"]  # said why, in words
     assert result.healthy_polls == sum(len(result.refreshed[c]) for c in result.healthy)
     assert not result.store_errors
+
+
+def test_scale_live_sees_the_whole_queue_only_when_the_title_counts_it_all() -> None:
+    assert full_queue_shown(" Queue · 100,000 waiting · oldest first\n", 100_000)
+    assert not full_queue_shown(" Queue · 2,000 waiting · reading the whole queue…", 100_000)
+    assert not full_queue_shown(" Queue · 100,000 waiting · reading the who…", 100_000)
+    assert not full_queue_shown(" Queue · 10 of 100,000 waiting", 100_000)
+    assert not full_queue_shown(" Queue · reading the store…", 100_000)
+
+
+def test_scale_live_cycles_are_complete_only_when_every_channel_has_polled() -> None:
+    polls = [Poll("a", 10, 12), Poll("b", 11, 15), Poll("a", 70, 71)]
+    assert cycles_of(polls, 2) == [Cycle(10, 15)]
+    assert cycles_of(polls, 3) == []
+    ticks = [Tick(float(t), t * 0.1 + (2.0 if t >= 12 else 0.0), 100.0 + t) for t in range(30)]
+    rate = idle_rate(ticks, [(11.5, 12.5)])
+    assert rate is not None and math.isclose(rate, 0.1)
+    assert rss_after(ticks, [Cycle(10, 15)], 0) == 129.0
+    assert rss_after(ticks, [Cycle(10, 15), Cycle(20, 25)], 0) == 119.0
+
+
+def test_scale_live_sizes_name_their_figures() -> None:
+    quick = live_setup(Options(quick=True), {})
+    assert (quick.conversations, quick.suffix, quick.cycles) == (100_000, "", 2)
+    big = live_setup(Options(), {"BENCH_SCALE": "1000000"})
+    assert (big.suffix, big.per_channel, big.cycles, big.interval_s) == ("_1m", 50_000, 4, 60.0)
