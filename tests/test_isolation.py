@@ -260,3 +260,26 @@ async def test_a_slow_channel_is_refreshed_every_interval_not_every_interval_plu
     assert len(gaps) >= 3, gaps
     # Each poll takes 0.3 s: counted from the end, the gap would be 0.9 s.
     assert sorted(gaps)[len(gaps) // 2] < 0.8, gaps
+
+
+async def test_the_sense_checks_run_in_the_channels_thread_not_the_screens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 conversations they take a good part of a second."""
+    import threading
+
+    from sportello.core import collector as collector_module
+    from sportello.core.state_check import check_state as real
+    threads: list[str] = []
+
+    def recording(state: object, now: float) -> object:
+        threads.append(threading.current_thread().name)
+        return real(state, now)
+
+    monkeypatch.setattr(collector_module, "check_state", recording)
+    async with await Store.open(tmp_path / "s.db") as store:
+        collector = collector_for(store, {"good": "good"})
+        health = await collector.poll_once()
+        await collector.aclose()
+    assert health["good"] is Health.OK
+    assert threads == ["sportello-channel-good"]

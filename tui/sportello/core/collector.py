@@ -32,7 +32,7 @@ from sportello.core.polling_status import CollectorInfo, channel_digests, this_p
 from sportello.core.records import DropReport, Health, PollOutcome
 from sportello.core.secrets import SecretError, resolve_options
 from sportello.core.settings import Channel, Config
-from sportello.core.state_check import check_state
+from sportello.core.state_check import Checked, check_state
 from sportello.core.store import Store, StoreError
 from sportello.core.store_outbox import ACTIONS_KEPT_S
 from sportello.core.waits import event_or_timeout, stop_if_cancelled
@@ -47,7 +47,6 @@ from sportello_sdk import (
 from sportello_sdk.base import ChannelContext, Clock, Session, channel_logger
 from sportello_sdk.errors import describe, seconds_or_none
 from sportello_sdk.host import STOP_GRACE_S, AdapterFault, ChannelHost
-from sportello_sdk.models import ChannelState
 from sportello_sdk.redaction import redact as redact_registered
 from sportello_sdk.registry import AdapterLoadError
 from sportello_sdk.registry import load as load_adapter
@@ -238,13 +237,12 @@ class Collector:
             try:
                 async with run.lock:
                     try:
-                        fetched = await host.call(
-                            partial(_fetch, memory=memory),
+                        checked = await host.call(
+                            partial(_fetch_checked, memory=memory, now=started),
                             timeout_s=channel.timeout.total_seconds(),
                         )
                     finally:
                         notices = list(host.notices)
-                checked = check_state(fetched, self.clock().timestamp())
             except RateLimited as exc:
                 error = describe(exc)
                 retry_after = seconds_or_none(getattr(exc, "retry_after", None))
@@ -527,8 +525,10 @@ def _host_of(run: ChannelRun) -> ChannelHost | None:
     return run.host
 
 
-async def _fetch(session: Session, *, memory: Mapping[str, Any]) -> ChannelState:
-    return await session.fetch(memory)
+async def _fetch_checked(session: Session, *, memory: Mapping[str, Any], now: float) -> Checked:
+    """The fetch and its sense checks, both in the channel's thread: at 100,000
+    conversations the checks take a good part of a second, not the screen's."""
+    return check_state(await session.fetch(memory), now)
 
 
 def _redact_for(run: ChannelRun, message: str) -> str:
