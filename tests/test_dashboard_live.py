@@ -228,3 +228,55 @@ def test_a_big_queue_freezes_at_its_head_and_at_its_whole_then_never(
     for complete in (False, False, True, True, False, True):  # head, head, whole, …
         screen._freeze(complete)
     assert len(freezes) == 2
+
+
+def _count_trend_reads(monkeypatch: pytest.MonkeyPatch, app: Any) -> list[bool]:
+    """Each read of the trends, as whether a board was on screen by then."""
+    import sportello.core.live as live_module
+
+    reads: list[bool] = []
+    real = live_module.read_trends  # type: ignore[attr-defined]
+
+    async def counting(*args: Any) -> dict[str, tuple[int | None, ...]]:
+        reads.append(app.dashboard.board is not None)
+        return await real(*args)
+
+    monkeypatch.setattr(live_module, "read_trends", counting)
+    return reads
+
+
+async def test_at_80_columns_the_trends_are_never_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = demo_app(tmp_path)
+    reads = _count_trend_reads(monkeypatch, app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await _settle(pilot)
+        screen = dashboard(pilot)
+        assert "trend" not in screen.query_one("#channels", ChannelTable).column_keys
+        app.live.refresh_now()
+        await _settle(pilot)
+        board = screen.board
+        assert board is not None
+    assert reads == []
+    assert all(row.trend is None for row in board.channels)
+
+
+async def test_wide_the_trends_are_read_after_the_first_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = demo_app(tmp_path)
+    reads = _count_trend_reads(monkeypatch, app)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        assert "trend" in screen.query_one("#channels", ChannelTable).column_keys
+        for _ in range(40):
+            board = screen.board
+            if board is not None and all(row.trend is not None for row in board.channels):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no board brought the trends")
+    assert reads and all(reads), reads  # each once a board was on screen

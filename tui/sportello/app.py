@@ -24,6 +24,7 @@ from sportello.core.store_contract import StoreBackend, StoreError
 from sportello.messages import BoardUpdated, LiveStopped
 from sportello.screens.dashboard import DashboardScreen
 from sportello.terminal_watch import watch_terminal
+from sportello.widgets.channel_table import ChannelTable
 from sportello_sdk import utc_now
 from sportello_sdk.base import Clock
 
@@ -66,6 +67,9 @@ class SportelloApp(App[int]):
 
     def _publish(self, update: LiveUpdate[list[QueueRow]]) -> None:
         self.dashboard.post_message(BoardUpdated(update))
+
+    def on_channel_table_trends_shown(self, message: ChannelTable.TrendsShown) -> None:
+        self.live.want_trends(message.shown)  # read only while drawn
 
     def on_mount(self) -> None:
         problems = check_keymap(self.config.keys)

@@ -325,6 +325,19 @@ class ChannelTable(DataTable[Text]):
     class ChannelSelected(_ChannelMessage):
         """Enter (or a click) on a channel."""
 
+    class TrendsShown(Message):
+        """The 7-day column came into view (``shown``) or went: its data is read only
+        while it is drawn. Posted to the app, after the frame that lays the table out."""
+
+        def __init__(self, channel_table: ChannelTable, shown: bool) -> None:
+            super().__init__()
+            self.channel_table = channel_table
+            self.shown = shown
+
+        @property
+        def control(self) -> ChannelTable:
+            return self.channel_table
+
     def __init__(
         self,
         *,
@@ -347,6 +360,7 @@ class ChannelTable(DataTable[Text]):
         self._thresholds = Dashboard()
         self._shown: dict[str, dict[str, Text]] = {}
         self._announced: str | None = None
+        self._trends_shown = False  # the 7-day column is drawn (TrendsShown)
         # DataTable keys its render caches by an update count, so each board's cells
         # are new entries and the old ones are never hit again: sized for a table
         # of 100,000 cells (10,000 of them), they grew the dashboard by ~35 KB a
@@ -414,6 +428,7 @@ class ChannelTable(DataTable[Text]):
         }
         layout = _layout(self._available_width(), self.cell_padding, widths)
         self._sync_columns(layout)
+        self._say_trends_shown(any(column.key == "trend" for column in layout.columns))
         wanted = list(rows)
         keep = self.selected_channel_id
 
@@ -483,6 +498,16 @@ class ChannelTable(DataTable[Text]):
     def _remove(self, channel_id: str) -> None:
         self.remove_row(channel_id)
         self._shown.pop(channel_id, None)
+
+    def _say_trends_shown(self, shown: bool) -> None:
+        if shown is not self._trends_shown:
+            self._trends_shown = shown
+            self.call_after_refresh(self._post_trends_shown)
+
+    def _post_trends_shown(self) -> None:
+        # To the app, which feeds the boards: made while the screen applies a
+        # board, the message would have the screen as sender and stop bubbling there.
+        self.app.post_message(self.TrendsShown(self, self._trends_shown))
 
     def _sync_columns(self, layout: _Layout) -> None:
         """Columns and their widths as ``layout`` says; from the first that differs on,
