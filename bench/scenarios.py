@@ -81,6 +81,18 @@ def queue_title(screen_text: str) -> str | None:
     return None
 
 
+PREVIEW_MARKER = "Preview"  # the preview's title line; the preview is below it
+
+
+def preview_text(screen_text: str) -> str | None:
+    """What the preview shows: the lines between its title and the key bar."""
+    lines = screen_text.splitlines()
+    for index, line in enumerate(lines):
+        if line.strip() == PREVIEW_MARKER:
+            return "\n".join(line.rstrip() for line in lines[index + 1 : -1])
+    return None
+
+
 def sportello_bin() -> Path:
     """The program to measure: ``sportello`` beside this Python, or $BENCH_SPORTELLO."""
     override = os.environ.get("BENCH_SPORTELLO")
@@ -416,6 +428,24 @@ def run_scale(opts: Options) -> None:
             _scale_keys(s, ready, opts)
 
 
+def _preview_other(screen_text: str) -> ScreenPredicate:
+    before = preview_text(screen_text)
+    return lambda text: preview_text(text) != before
+
+
+def _preview_keys(s: PtySession, opts: Options) -> None:
+    """``preview_settled_p95_ms``: a ↓ (not repeating) until the preview shows the
+    new conversation and the screen is still again (a later scroll counts)."""
+    samples = Samples("scale preview")
+    for _ in range(opts.nav_presses):
+        samples.press(s, "down", quiet_s=0.2, timeout=3.0, until=_preview_other(s.text()))
+    samples.report()
+    if samples.settled:
+        emit("preview_settled_p95_ms", percentile(samples.settled, 95))
+    else:
+        note(f"scale: no preview_settled_p95_ms: a ↓ never changed the {PREVIEW_MARKER!r} pane")
+
+
 def _scale_keys(s: PtySession, ready: ScreenPredicate, opts: Options) -> None:
     try:
         s.wait_for(ready, 180)
@@ -435,6 +465,7 @@ def _scale_keys(s: PtySession, ready: ScreenPredicate, opts: Options) -> None:
         emit("scale_nav_settled_p95_ms", percentile(nav.settled, 95))
     else:
         note("scale: navigation keys caused no frame (is the queue focused at start?)")
+    _preview_keys(s, opts)
 
     # A filter keystroke or a sort change is answered by the frame whose queue
     # title has changed: the title shows the filter text and the order, and is
