@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
 from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from sportello.core.queue_view import QueueRow
 from sportello.core.records import MessageRecord
+from sportello.screens import dashboard as dashboard_module
+from sportello.screens.dashboard import PREVIEW_REPEAT_S, DashboardScreen
 from sportello.widgets.cells import customer_block, format_clock
 from sportello.widgets.preview import (
     PREVIEW_BODY_LIMIT,
@@ -19,6 +27,8 @@ from sportello.widgets.preview import (
     Preview,
     header_text,
 )
+from sportello.widgets.queue_table import QueueTable
+from tests.dashboard_fixtures import dashboard, demo_app, until_loaded
 
 ROME = ZoneInfo("Europe/Rome")
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=ROME).timestamp()
@@ -259,3 +269,153 @@ async def test_the_header_ticks_without_reloading_the_messages() -> None:
         await pilot.pause()
         assert "waiting for 9h05m · gap +8h05m" in screen_text(preview)
         assert preview.body is body
+
+
+# -- landing with the cursor (issue 14) ------------------------------------------
+
+
+def _count_renders(monkeypatch: pytest.MonkeyPatch, preview: Preview) -> list[Region]:
+    """The crops the body is drawn with, one per paint: ``y`` is the scroll offset."""
+    body = preview.query_one("#preview-body", Static)
+    crops: list[Region] = []
+    render_lines = body.render_lines
+
+    def recording(crop: Region) -> list[Strip]:
+        crops.append(crop)
+        return render_lines(crop)
+
+    monkeypatch.setattr(body, "render_lines", recording)
+    return crops
+
+
+def _long_conversation(preview: Preview) -> None:
+    old = "\n".join(f"old line {i}" for i in range(30))
+    preview.show_conversation(
+        header(customer_name="Luca B."),
+        [message(old, minutes_ago=60), message("the newest one", minutes_ago=1)],
+        reveal=False,
+        tz=ROME,
+        now=NOW,
+    )
+
+
+async def _settle(pilot: Pilot[None] | Pilot[int]) -> None:
+    for _ in range(3):
+        await pilot.pause()
+    await pilot.pause(0.1)
+
+
+async def test_the_first_paint_is_already_at_the_newest_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show_conversation(header(), [message("ciao")], reveal=False, tz=ROME, now=NOW)
+        await _settle(pilot)
+        crops = _count_renders(monkeypatch, preview)
+        _long_conversation(preview)
+        await _settle(pilot)
+        drawn = screen_text_visible(app)
+        assert "the newest one" in drawn and "old line 0" not in drawn
+        scroll = preview.query_one(VerticalScroll)
+        assert scroll.scroll_y > 0
+        assert crops, "the new conversation was drawn"
+        assert {crop.y for crop in crops} == {int(scroll.scroll_y)}, "no later jump"
+
+
+async def test_a_landing_is_drawn_once_and_the_same_text_not_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = PreviewApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show_conversation(header(), [message("ciao")], reveal=False, tz=ROME, now=NOW)
+        await _settle(pilot)
+        crops = _count_renders(monkeypatch, preview)
+        _long_conversation(preview)
+        await _settle(pilot)
+        assert len(crops) == 1, crops
+        crops.clear()
+        _long_conversation(preview)  # a board brought the same messages again
+        await _settle(pilot)
+        assert crops == [], "nothing changed on screen: no paint"
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch, screen: DashboardScreen) -> list[int]:
+    """The conversations whose messages the dashboard reads, in order."""
+    reads: list[int] = []
+    messages = screen.desk.messages
+
+    async def recording(conversation_id: int, limit: int = 50) -> list[MessageRecord]:
+        reads.append(conversation_id)
+        return await messages(conversation_id, limit)
+
+    monkeypatch.setattr(screen.desk, "messages", recording)
+    return reads
+
+
+def _shows(screen: DashboardScreen, row: QueueRow | None) -> bool:
+    """The preview shows the row's conversation, in its text and on screen."""
+    assert row is not None
+    expected = header_text(screen._header(row), screen.reveal).plain
+    preview = screen.query_one("#preview", Preview)
+    if preview.header is None or preview.header.plain != expected:
+        return False
+    first = expected.splitlines()[0][:40]
+    return first in screen_text_visible(screen.app)
+
+
+async def test_a_single_key_shows_the_new_conversation_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        await pilot.pause(2 * PREVIEW_REPEAT_S)  # the cursor is at rest
+        timers = screen.set_timer  # a debounce would wait for ever: none is waited for
+        monkeypatch.setattr(screen, "set_timer", lambda _s, *a, **kw: timers(3600, *a, **kw))
+        await pilot.press("down")
+        # No sleep: the read started with the key; wait for it, not for a timer.
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert _shows(screen, queue.selected_row)
+
+
+async def test_a_repeating_key_lands_on_the_last_row_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1_000.0]
+    monkeypatch.setattr(dashboard_module, "monotonic", lambda: clock[0])
+    rest_s = 0.5  # a slow test machine's keys come slower than a key repeats
+    monkeypatch.setattr(dashboard_module, "PREVIEW_REPEAT_S", rest_s)
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        assert len(queue.view.visible) >= 6
+        reads = _reads(monkeypatch, screen)
+        clock[0] += 10.0  # the cursor has rested: the first key is read at once
+        await pilot.press("down")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        first = queue.selected_row
+        assert first is not None and _shows(screen, first)
+        assert reads == [first.conversation_id]
+        for _ in range(4):  # then the key repeats: 20 ms apart
+            clock[0] += 0.02
+            await pilot.press("down")
+        last = queue.selected_row
+        assert last is not None and last is not first
+        assert reads == [first.conversation_id], "rows passed over are not read"
+        assert _shows(screen, first)
+        await pilot.pause(2 * rest_s)  # the key is released: it lands
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert _shows(screen, last)
+        assert reads == [first.conversation_id, last.conversation_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable, Mapping
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -39,7 +40,9 @@ from sportello.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from sportello.screens.conversation import ConversationScreen
 
-PREVIEW_DELAY_S = 0.08
+PREVIEW_REPEAT_S = 0.06
+"""A cursor move this soon after the previous one is a key repeating: the preview
+waits until the cursor rests (as long again) instead of loading each row passed."""
 
 
 class QueueFilter(Input):
@@ -95,7 +98,8 @@ class DashboardScreen(TriageActions, Screen[None]):
         self.reveal = not config.dashboard.mask_personal_data
         self.channel_filter: str | None = None
         self._preview_for: int | None = None
-        self._preview_timer: Timer | None = None
+        self._preview_timer: Timer | None = None  # set while a repeating key runs
+        self._moved_at = float("-inf")  # when the cursor last moved (monotonic)
         self._channel_shown: str | None = None  # the preview describes this channel
         self._advance: Mapping[str, float] = {}
         self._stopped = False
@@ -282,8 +286,9 @@ class DashboardScreen(TriageActions, Screen[None]):
     @on(QueueTable.Highlighted)
     def _highlighted(self, message: QueueTable.Highlighted) -> None:
         self._refresh_key_bar()
+        moved_at, self._moved_at = self._moved_at, monotonic()
         if self._channel_shown is None:
-            self._show_row(message.row)
+            self._show_row(message.row, repeating=self._moved_at - moved_at < PREVIEW_REPEAT_S)
 
     def on_descendant_focus(self, event: object) -> None:
         # Back in the queue from the channel rows: the preview follows the queue again.
@@ -307,7 +312,14 @@ class DashboardScreen(TriageActions, Screen[None]):
         else:
             self._show_row(row)  # a new poll may have brought messages: load again
 
-    def _show_row(self, row: QueueRow | None) -> None:
+    def _show_row(self, row: QueueRow | None, *, repeating: bool = False) -> None:
+        """Show the row's conversation: read at once, or, while a key repeats (or a
+        repeat is still being waited out), once the cursor rests, so that holding
+        a key costs a read and a frame for the row it stops on, not for each."""
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+            self._preview_timer = None
+            repeating = True
         preview = self.query_one("#preview", Preview)
         if row is None:
             self._preview_for = None
@@ -322,11 +334,15 @@ class DashboardScreen(TriageActions, Screen[None]):
             preview.show_placeholder(text)
             return
         self._preview_for = row.item.conversation_id
-        # Wait until the cursor rests: scrolling through the queue then costs one
-        # frame per key over SSH, not one per key and one per preview.
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, lambda: self._load_preview(row))
+        if not repeating:
+            self._load_preview(row)
+            return
+
+        def rested() -> None:
+            self._preview_timer = None
+            self._load_preview(row)
+
+        self._preview_timer = self.set_timer(PREVIEW_REPEAT_S, rested)
 
     def _channel_row(self, channel_id: str) -> ChannelRow | None:
         if self.board is None:

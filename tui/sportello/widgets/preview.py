@@ -17,6 +17,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.styles import RenderStyles, RulesMap
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Static
 
 from sportello.core.glyphs import glyphs
@@ -45,6 +47,7 @@ PREVIEW_BODY_LIMIT = 4_000
 FULL_BODY_LIMIT = 20_000
 """Characters of one message body on the conversation screen."""
 
+_HEADER_LINES = 3  # the header's max-height
 _CUSTOMER = Style(bold=True, color="cyan")
 _BUSINESS = Style(bold=True, color="green")
 _META = Style(dim=True)
@@ -191,25 +194,47 @@ def messages_text(parts: Sequence[Text]) -> Text:
     return Text("\n\n", end="").join(parts)
 
 
+def _rules(styles: RenderStyles) -> RulesMap:
+    return {
+        "text_wrap": styles.text_wrap,
+        "text_overflow": styles.text_overflow,
+        "line_pad": styles.line_pad,
+    }
+
+
 def lines_before_last(parts: Sequence[Text], styles: RenderStyles, width: int) -> int:
     """How many lines come before the last part once wrapped at ``width``.
 
     Scrolling there shows the start of the newest message (or the end of the
     conversation when the newest message is short).
     """
-    rules: RulesMap = {
-        "text_wrap": styles.text_wrap,
-        "text_overflow": styles.text_overflow,
-        "line_pad": styles.line_pad,
-    }
+    rules = _rules(styles)
     lines = 0
     for part in parts[:-1]:
         lines += Content.from_rich_text(part).get_height(rules, max(width, 1)) + 1
     return lines
 
 
+def _same(a: Text, b: Text) -> bool:
+    return a.plain == b.plain and a.spans == b.spans
+
+
+# Set by the layout from what it has just arranged and drawn: a second layout and
+# a repaint for it would send the same frame again (Textual re-lays out a widget
+# whose virtual size changed, though the first layout is what changed it).
+_ARRANGED: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
+
+
+class _PreviewText(Static):
+    """The messages (or a channel's details), as tall as they are."""
+
+    virtual_size = _ARRANGED
+
+
 class _PreviewBody(VerticalScroll, can_focus=False):
     """The scrolling part of the preview; never takes the focus from the tables."""
+
+    virtual_size = _ARRANGED
 
     def on_mount(self) -> None:
         ascii_scrollbar(self)
@@ -227,7 +252,7 @@ class Preview(Vertical, can_focus=False):
         height: 1fr;
         & > #preview-header {
             height: auto;
-            max-height: 3;
+            max-height: 3;  /* _HEADER_LINES */
             text-wrap: nowrap;
             text-overflow: ellipsis;
             padding: 0 1;
@@ -262,7 +287,7 @@ class Preview(Vertical, can_focus=False):
         header.display = False
         yield header
         with _PreviewBody():
-            yield Static(self.body, id="preview-body")
+            yield _PreviewText(self.body, id="preview-body")
 
     @property
     def _header(self) -> Static:
@@ -291,10 +316,14 @@ class Preview(Vertical, can_focus=False):
         ]
         if not parts:
             parts = [Text("No messages stored for this conversation yet.", style=_META)]
-        self.header = header_text(header, reveal)
+        head, body = header_text(header, reveal), messages_text(parts)
+        if self.header is not None and _same(head, self.header) and _same(body, self.body):
+            return  # nothing would change on screen: no frame
+        self.header = head
         self._parts = parts
-        self._set(self.header, messages_text(parts))
-        self.call_after_refresh(self._scroll_to_last)
+        self._set(head, body)
+        if not self._scroll_before_paint():
+            self.call_after_refresh(self._scroll_to_last)  # not laid out yet
 
     def update_header(self, header: ConversationHeader, reveal: bool) -> None:
         """Redraw the header of the conversation shown (the wait has grown); the
@@ -302,7 +331,7 @@ class Preview(Vertical, can_focus=False):
         if self.header is None:
             return
         text = header_text(header, reveal)
-        if text.plain == self.header.plain and text.spans == self.header.spans:
+        if _same(text, self.header):
             return
         self.header = text
         self._header.update(text)
@@ -327,6 +356,48 @@ class Preview(Vertical, can_focus=False):
             header_widget.update(header)
             header_widget.display = True
         self._body.update(body)
+
+    def _scroll_before_paint(self) -> bool:
+        """Scroll to the newest message in the frame that draws it: no second jump.
+
+        The body's new height is not laid out yet, so ``scroll_to`` would clamp to
+        the old one; the lines are counted here (as ``lines_before_last`` does)
+        and the offset set the way Textual's compositor sets an anchored one.
+        False when the preview has no size yet (it scrolls after the first frame).
+        """
+        scroll, body = self._scroll, self._body
+        width, height = self.content_region.size  # the header's lines come off it
+        if self.header is not None:
+            header = self._header
+            lines = min(len(self.header.plain.split("\n")), _HEADER_LINES)
+            height -= lines + header.styles.gutter.height
+        height -= scroll.styles.gutter.height
+        if width <= 0 or height <= 0 or not self._parts:
+            return False
+        gutter = body.styles.gutter.width + scroll.styles.gutter.width
+        bar = scroll.styles.scrollbar_size_vertical
+        before, total = self._heights(max(width - gutter, 1))
+        shows_bar = total > height and bar > 0
+        if shows_bar:  # narrower lines
+            before, total = self._heights(max(width - bar - gutter, 1))
+        # The scroll bar too, or the first frame would draw the lines at full width
+        # and the next one again beside the bar that the layout found was needed.
+        scroll.show_vertical_scrollbar = shows_bar
+        if shows_bar or scroll._vertical_scrollbar is not None:
+            scroll.vertical_scrollbar.display = shows_bar
+        y = max(min(before, total - height), 0)
+        scroll.set_reactive(_PreviewBody.scroll_y, float(y))
+        scroll.set_reactive(_PreviewBody.scroll_target_y, float(y))
+        scroll.vertical_scrollbar.position = y
+        scroll.refresh()
+        return True
+
+    def _heights(self, width: int) -> tuple[int, int]:
+        """Lines before the newest message, and in all, wrapped at ``width``."""
+        styles = self._body.styles
+        before = lines_before_last(self._parts, styles, width)
+        last = Content.from_rich_text(self._parts[-1]).get_height(_rules(styles), width)
+        return before, before + last
 
     def _scroll_to_last(self) -> None:
         if not self._parts:
