@@ -17,6 +17,12 @@ module prepares and follows the rules written here; the contract suite
   its first response and its messages; it never moves back.
 - **The phone snapshot rule**: a channel that reports callers on hold (a phone
   queue) snapshots those and the start of the longest hold, not the waiting rows.
+- **Snapshots on change**: a queue snapshot is taken when a figure (waiting, oldest
+  waiting since) differs from the channel's last one, and at least every
+  :data:`SNAPSHOT_HEARTBEAT_S` otherwise: between two snapshots the queue was as
+  the first says, for up to that long (beyond, the channel was not polled).
+- **Unchanged costs nothing**: a conversation whose :func:`fingerprint` equals the
+  one stored with it is not written again (nor are its messages).
 - **Answered here stays answered**: once the business answered, closed or snoozed
   a conversation through sportello, a fetch that still reports the old wait (the
   channel has not caught up) does not put it back in the queue. Only a wait that
@@ -26,6 +32,7 @@ module prepares and follows the rules written here; the contract suite
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
@@ -38,9 +45,11 @@ from sportello_sdk.models import MEMORY_LIMIT, ChannelState, Message
 __all__ = [
     "ERROR_MAX",
     "FIELD_MAX",
+    "SNAPSHOT_HEARTBEAT_S",
     "TEXT_MAX",
     "PreparedFetch",
     "field",
+    "fingerprint",
     "kept_waiting",
     "message_id_key",
     "message_key",
@@ -56,6 +65,7 @@ __all__ = [
 FIELD_MAX = 1_000  # subject, customer name/e-mail/phone/handle, assignee, author name
 TEXT_MAX = 20_000  # one message's text
 ERROR_MAX = 2_000  # a poll's error message
+SNAPSHOT_HEARTBEAT_S = 3600.0  # an unchanged queue is snapshotted once an hour
 KEY_MAX = 200  # a message's external id longer than this is keyed by its hash
 
 Row = tuple[Any, ...]
@@ -69,6 +79,7 @@ class PreparedFetch:
     customer_phone, customer_handle, subject, first_customer_message_at,
     waiting_since, first_response_at, assignee, last_activity_at).
     ``messages``: per external id, rows of (key, author, author_name, sent_at, text).
+    ``fingerprints``: per external id, :func:`fingerprint` of its rows and messages.
     """
 
     conversations: tuple[Row, ...]
@@ -76,6 +87,26 @@ class PreparedFetch:
     on_hold: int | None
     longest_hold_s: float | None
     memory: str | None = None  # the channel's memory as JSON; None: keep it as it is
+    fingerprints: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+# 16 bytes at most; change it when what is stored of a fetch changes
+FINGERPRINT_VERSION = b"sportello-fp-v1"
+
+
+def fingerprint(previous: int | None, row: Row, messages: list[Row]) -> int:
+    """A stable 64-bit hash (signed, an SQLite INTEGER) of a prepared conversation row
+    and its message rows: what a store keeps of them. ``previous``: the fingerprint
+    of the same conversation earlier in the same fetch (a conversation reported twice).
+
+    The same across processes and runs (no ``hash()``): a store keeps it beside the
+    conversation, and a fetch whose fingerprint equals the stored one is skipped.
+    """
+    digest = hashlib.blake2b(digest_size=8, person=FINGERPRINT_VERSION)
+    if previous is not None:
+        digest.update(previous.to_bytes(8, "little", signed=True))
+    digest.update(repr((row, messages)).encode("utf-8", "surrogatepass"))
+    return int.from_bytes(digest.digest(), "little", signed=True)
 
 
 def memory_json(memory: object) -> str:
@@ -95,6 +126,7 @@ def memory_json(memory: object) -> str:
 def prepare_fetch(state: ChannelState) -> PreparedFetch:
     conversations: list[Row] = []
     messages: dict[str, list[Row]] = {}
+    fingerprints: dict[str, int] = {}
     for conversation in state.conversations:
         external_id = storable(str(conversation.external_id))
         first = ts(conversation.first_customer_message_at)
@@ -108,27 +140,27 @@ def prepare_fetch(state: ChannelState) -> PreparedFetch:
             *(row[3] for row in rows),
         )
         customer = conversation.customer
-        conversations.append(
-            (
-                external_id,
-                field(customer.name),
-                field(customer.email),
-                field(customer.phone),
-                field(customer.handle),
-                text(conversation.subject, FIELD_MAX),
-                first,
-                waiting,
-                first_response,
-                field(conversation.assignee),
-                last_activity,
-            )
+        row = (
+            external_id,
+            field(customer.name),
+            field(customer.email),
+            field(customer.phone),
+            field(customer.handle),
+            text(conversation.subject, FIELD_MAX),
+            first,
+            waiting,
+            first_response,
+            field(conversation.assignee),
+            last_activity,
         )
+        conversations.append(row)
+        fingerprints[external_id] = fingerprint(fingerprints.get(external_id), row, rows)
         if rows:
             messages.setdefault(external_id, []).extend(rows)
     on_hold = None if state.on_hold is None else int(state.on_hold)
     longest = None if state.longest_hold is None else state.longest_hold.total_seconds()
     memory = None if state.memory is None else memory_json(state.memory)
-    return PreparedFetch(tuple(conversations), messages, on_hold, longest, memory)
+    return PreparedFetch(tuple(conversations), messages, on_hold, longest, memory, fingerprints)
 
 
 def snapshot_figures(

@@ -204,7 +204,36 @@ ALTER TABLE channels ADD COLUMN dropped TEXT;
 ALTER TABLE channels ADD COLUMN transport TEXT;
 """
 
-MIGRATIONS: tuple[Migration, ...] = ((1, _V1), (2, _V2), (3, _V3), (4, _V4), (5, _V5))
+# Version 6: work proportional to change.
+_V6 = """
+-- A hash of what the last fetch said of the conversation and its messages
+-- (sportello.core.ingest.fingerprint), written with them: a fetch that says the
+-- same again skips the conversation and its messages (no write at all). Any other
+-- write to the conversation (this process or another: the outbox's reply, close,
+-- snooze, assign, reopen) clears it, so that the next fetch is applied whole. A
+-- writer of messages updates their conversation too (the outbox's reply does).
+-- search_text is left out: only a fetch (which sets the fingerprint) derives it.
+ALTER TABLE conversations ADD COLUMN fingerprint INTEGER;
+CREATE TRIGGER conversations_fingerprint_reset AFTER UPDATE OF
+    customer_name, customer_email, customer_phone, customer_handle, subject,
+    first_customer_message_at, waiting_since, first_response_at, assignee,
+    last_activity_at, left_queue_at, handled_at, snoozed_until, closed_at, channel_id,
+    external_id
+    ON conversations
+    WHEN old.fingerprint IS NOT NULL AND new.fingerprint IS old.fingerprint
+BEGIN
+    UPDATE conversations SET fingerprint = NULL WHERE id = new.id;
+END;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, _V1),
+    (2, _V2),
+    (3, _V3),
+    (4, _V4),
+    (5, _V5),
+    (6, _V6),
+)
 
 
 def latest(migrations: Sequence[Migration] = MIGRATIONS) -> int:

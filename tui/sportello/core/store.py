@@ -65,6 +65,7 @@ from sportello.core.folding import SEARCH_MESSAGES, SEARCH_READ_CHARS, search_te
 from sportello.core.ingest import (
     ERROR_MAX,
     FIELD_MAX,
+    SNAPSHOT_HEARTBEAT_S,
     TEXT_MAX,
     message_key,
     prepare_fetch,
@@ -105,6 +106,7 @@ __all__ = [
     "FIELD_MAX",
     "HISTORY_S",
     "POLLS_S",
+    "SNAPSHOT_HEARTBEAT_S",
     "TEXT_MAX",
     "Store",
     "StoreError",
@@ -301,16 +303,28 @@ class Store(CollectorRecords, OutboxRecords):
         Returns the number of waiting conversations of the channel after the fetch.
         """
         fetch = prepare_fetch(state)
-        conversations = [(channel_id, *row, fetched_at) for row in fetch.conversations]
-        messages = fetch.messages
         on_hold, longest_hold_s = fetch.on_hold, fetch.longest_hold_s
 
         async with self._transaction("saving a fetch") as conn:
             await self._require_channel(conn, channel_id)
+            # What the store holds of this channel's conversations: the fingerprint
+            # each was stored with (None where it may not be trusted) and which wait.
+            stored = await _fetchall(conn, _STORED_FINGERPRINTS, (channel_id, fetched_at))
+            known = {external_id: print_ for _cid, external_id, print_, _w in stored}
+            changed = {
+                external_id: print_
+                for external_id, print_ in fetch.fingerprints.items()
+                if known.get(external_id) != print_
+            }
+            conversations = [
+                (channel_id, *row, fetched_at, changed[row[0]])
+                for row in fetch.conversations
+                if row[0] in changed
+            ]
             changes = conn.total_changes
             await conn.executemany(_UPSERT_CONVERSATION, conversations)
             queue_changed = conn.total_changes != changes
-            # The fetched ids, in a table of this connection's temp database (never
+            # The changed ids, in a table of this connection's temp database (never
             # in the file): any string an id may hold compares exactly.
             await conn.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS fetched (external_id TEXT PRIMARY KEY)"
@@ -319,9 +333,10 @@ class Store(CollectorRecords, OutboxRecords):
             await conn.execute("DELETE FROM temp.fetched")
             await conn.executemany(
                 "INSERT OR IGNORE INTO temp.fetched (external_id) VALUES (?)",
-                [(row[1],) for row in conversations],
+                [(external_id,) for external_id in changed],
             )
-            if messages:
+            messages = fetch.messages
+            if messages and changed:
                 found = await _fetchall(
                     conn,
                     # CROSS JOIN: walk the ids, look each up (the planner may
@@ -341,6 +356,7 @@ class Store(CollectorRecords, OutboxRecords):
                 )
             await conn.execute(
                 # Stored before schema 2 (or without messages yet): compute it now.
+                # (A conversation without search text is never skipped.)
                 "INSERT OR IGNORE INTO temp.search_stale (conversation_id)"
                 " SELECT c.id FROM temp.fetched AS f CROSS JOIN conversations AS c"
                 " WHERE c.channel_id = ? AND c.external_id = f.external_id"
@@ -350,15 +366,17 @@ class Store(CollectorRecords, OutboxRecords):
             changes = conn.total_changes
             await _refresh_search_text(conn)
             if state.complete:
-                await conn.executemany(  # dropped, not gone: they keep their rows
-                    "INSERT OR IGNORE INTO temp.fetched (external_id) VALUES (?)",
-                    [(_storable(str(external_id)),) for external_id in keep],
-                )
-                await conn.execute(
-                    "UPDATE conversations SET waiting_since = NULL, left_queue_at = ?"
-                    " WHERE channel_id = ? AND waiting_since IS NOT NULL"
-                    " AND external_id NOT IN (SELECT external_id FROM temp.fetched)",
-                    (fetched_at, channel_id),
+                # Waiting before, absent now (and not dropped: those keep their rows).
+                present = set(fetch.fingerprints)
+                present.update(_storable(str(external_id)) for external_id in keep)
+                await conn.executemany(
+                    "UPDATE conversations SET waiting_since = NULL, left_queue_at = ?,"
+                    " fingerprint = NULL WHERE id = ? AND waiting_since IS NOT NULL",
+                    [
+                        (fetched_at, conversation_id)
+                        for conversation_id, external_id, _print, waiting in stored
+                        if waiting and external_id not in present
+                    ],
                 )
             queue_changed = queue_changed or conn.total_changes != changes
             await conn.execute(
@@ -382,11 +400,7 @@ class Store(CollectorRecords, OutboxRecords):
                 fetch, waiting_count, counted[0][1], fetched_at
             )
             await bump(conn, f"c:{channel_id}", *([f"q:{channel_id}"] if queue_changed else []))
-            await conn.execute(
-                "INSERT OR REPLACE INTO snapshots (channel_id, taken_at, waiting,"
-                " oldest_waiting_since) VALUES (?, ?, ?, ?)",
-                (channel_id, fetched_at, snapshot_waiting, oldest),
-            )
+            await _snapshot(conn, channel_id, fetched_at, snapshot_waiting, oldest)
         return waiting_count
 
     async def record_poll(
@@ -610,23 +624,70 @@ class Store(CollectorRecords, OutboxRecords):
         )
         return list(itertools.starmap(Snapshot, rows))
 
-    async def trend(self, channel_id: str, since: float, bucket: float) -> list[tuple[int, int]]:
+    async def trend(
+        self, channel_id: str, since: float, bucket: float, *, carry: float = 0.0
+    ) -> list[tuple[int, int]]:
         """The deepest queue of a channel per time bucket since ``since``.
 
         Pairs ``(index, waiting)``, ``index`` counting buckets of ``bucket`` seconds
         from ``since``; buckets without a snapshot are left out. Computed in SQLite
         on the (channel, time) key, so a week out of a year of snapshots is cheap.
+
+        ``carry``: snapshots are taken on change (and a heartbeat), so a snapshot
+        holds until the next one, for up to ``carry`` seconds: a bucket without a
+        snapshot that starts within ``carry`` of the last one before it has that
+        one's figure.
         """
         if not bucket > 0:
             raise ValueError("bucket must be a positive number of seconds")
         rows = await self._read(
             "reading queue history",
-            "SELECT CAST((taken_at - ?1) / ?2 AS INTEGER) AS bucket, max(waiting)"
-            " FROM snapshots WHERE channel_id = ?3 AND taken_at >= ?1"
+            "SELECT CAST((taken_at - ?1) / ?2 AS INTEGER) AS bucket, max(waiting),"
+            " max(taken_at) FROM snapshots WHERE channel_id = ?3 AND taken_at >= ?1"
             " GROUP BY bucket ORDER BY bucket",
             (since, float(bucket), channel_id),
         )
-        return [(int(index), int(value)) for index, value in rows]
+        if not carry > 0:
+            return [(int(index), int(value)) for index, value, _last in rows]
+        before = await self._read(
+            "reading queue history",
+            "SELECT taken_at, waiting FROM snapshots WHERE channel_id = ? AND taken_at < ?"
+            " ORDER BY taken_at DESC LIMIT 1",
+            (channel_id, since),
+        )
+        # Each bucket's last snapshot (SQLite: a bare column beside a lone max()
+        # comes from the row holding the max).
+        last_value = {
+            float(taken_at): int(waiting)
+            for _bucket, taken_at, waiting in await self._read(
+                "reading queue history",
+                "SELECT CAST((taken_at - ?1) / ?2 AS INTEGER) AS bucket, max(taken_at), waiting"
+                " FROM snapshots WHERE channel_id = ?3 AND taken_at >= ?1 GROUP BY bucket",
+                (since, float(bucket), channel_id),
+            )
+        }
+        own = {int(index): (int(value), float(last)) for index, value, last in rows}
+        held: tuple[float, int] | None = (
+            (float(before[0][0]), int(before[0][1])) if before else None
+        )
+        out: list[tuple[int, int]] = []
+        index, end = 0, max(own, default=-1)
+        while True:
+            start = since + index * bucket
+            carried = held[1] if held is not None and start - held[0] <= carry else None
+            if index in own:
+                value, last = own[index]
+                out.append((index, value))
+                held = (last, last_value.get(last, value))
+            elif carried is not None:
+                out.append((index, carried))
+            elif index > end:
+                break
+            else:  # nothing held: on to the next bucket with snapshots
+                index = min(i for i in own if i > index)
+                continue
+            index += 1
+        return out
 
     async def revisions(self) -> Revisions:
         """The store's revisions (see :mod:`sportello.core.store_contract`): one small read."""
@@ -786,7 +847,9 @@ _WAITING = (
 )
 _WAITING_ORDER = " ORDER BY waiting_since, id"
 
-# ?13 is the fetch time. Unqualified columns are the stored row; the WHERE skips
+# ?13 is the fetch time, ?14 the fingerprint (written with the row, in the same
+# write: the trigger of schema 6 clears it only when an update leaves it as it
+# was). Unqualified columns are the stored row; the WHERE skips
 # rewriting rows that would not change (every poll upserts the whole queue).
 # {kept} is sportello.core.ingest.kept_waiting: a wait sportello already handled (answered,
 # closed, snoozed) stays handled until the customer writes again or the snooze ends.
@@ -801,9 +864,10 @@ _UPSERT_CONVERSATION = """
 INSERT INTO conversations (
     channel_id, external_id, customer_name, customer_email, customer_phone, customer_handle,
     subject, first_customer_message_at, waiting_since, first_response_at, assignee,
-    last_activity_at
-) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+    last_activity_at, fingerprint
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14)
 ON CONFLICT (channel_id, external_id) DO UPDATE SET
+    fingerprint = excluded.fingerprint,
     customer_name = coalesce(excluded.customer_name, customer_name),
     customer_email = coalesce(excluded.customer_email, customer_email),
     customer_phone = coalesce(excluded.customer_phone, customer_phone),
@@ -822,7 +886,8 @@ ON CONFLICT (channel_id, external_id) DO UPDATE SET
     END
 WHERE (
     customer_name, customer_email, customer_phone, customer_handle, subject,
-    first_customer_message_at, waiting_since, first_response_at, assignee, last_activity_at
+    first_customer_message_at, waiting_since, first_response_at, assignee, last_activity_at,
+    fingerprint
 ) IS NOT (
     coalesce(excluded.customer_name, customer_name),
     coalesce(excluded.customer_email, customer_email),
@@ -834,9 +899,24 @@ WHERE (
     coalesce(min(first_response_at, excluded.first_response_at),
         first_response_at, excluded.first_response_at),
     excluded.assignee,
-    max(last_activity_at, excluded.last_activity_at)
+    max(last_activity_at, excluded.last_activity_at),
+    excluded.fingerprint
 )
 """.replace("{kept}", _KEPT_WAITING)
+
+# A channel's conversations that a fetch may skip or take out of the queue: (id,
+# external id, the fingerprint it was stored with, waiting). The fingerprint is
+# NULL where a fetch saying the same again must still be applied: no search text
+# yet, or a snooze that has run out by ?2, the fetch time (the wait comes back,
+# sportello.core.ingest.kept_waiting).
+_STORED_FINGERPRINTS = """
+SELECT id, external_id,
+    CASE WHEN search_text IS NOT NULL AND (snoozed_until IS NULL OR snoozed_until > ?2)
+        THEN fingerprint END,
+    waiting_since IS NOT NULL
+FROM conversations
+WHERE channel_id = ?1 AND (fingerprint IS NOT NULL OR waiting_since IS NOT NULL)
+"""
 
 # Conversations whose search text is out of date: a message of theirs was inserted
 # or changed through this connection (the upserts skip unchanged messages, so an
@@ -877,6 +957,44 @@ WHERE (author, author_name, sent_at, text)
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+async def _snapshot(
+    conn: aiosqlite.Connection,
+    channel_id: str,
+    taken_at: float,
+    waiting: int,
+    oldest: float | None,
+) -> None:
+    """Append a queue snapshot when a figure changed since the channel's last one, or
+    :data:`SNAPSHOT_HEARTBEAT_S` after it (so that a gap in the history means
+    "unchanged" for that long, and "not polled" beyond).
+
+    A change also closes the run of polls that saw the last figures: they are
+    snapshotted again at the channel's last good poll (``last_ok_at``) when that
+    came after them, so that the maximum over any stretch of time reads as it
+    did with a snapshot at every poll.
+    """
+    last = await _fetchall(
+        conn,
+        "SELECT s.taken_at, s.waiting, s.oldest_waiting_since, c.last_ok_at"
+        " FROM snapshots AS s JOIN channels AS c ON c.id = s.channel_id"
+        " WHERE s.channel_id = ? AND s.taken_at <= ? ORDER BY s.taken_at DESC LIMIT 1",
+        (channel_id, taken_at),
+    )
+    rows = [(channel_id, taken_at, waiting, oldest)]
+    if last:
+        last_at, last_waiting, last_oldest, last_ok = last[0]
+        if (last_waiting, last_oldest) == (waiting, oldest):
+            if last_at == taken_at or taken_at - last_at < SNAPSHOT_HEARTBEAT_S:
+                return
+        elif last_ok is not None and last_at < last_ok < taken_at:
+            rows.insert(0, (channel_id, last_ok, last_waiting, last_oldest))
+    await conn.executemany(
+        "INSERT OR REPLACE INTO snapshots (channel_id, taken_at, waiting,"
+        " oldest_waiting_since) VALUES (?, ?, ?, ?)",
+        rows,
+    )
 
 
 async def _refresh_search_text(conn: aiosqlite.Connection) -> None:
