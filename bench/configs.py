@@ -138,3 +138,24 @@ def shipped_template() -> dict[str, Any]:
     data = load_yaml(SHIPPED_CONFIG)
     business_name(data)
     return data
+
+
+def live_scale_config(
+    template: dict[str, Any],
+    store_path: Path,
+    count: int,
+    *,
+    scale: int,
+    poll_interval: str,
+    timeout: str | None = None,
+) -> dict[str, Any]:
+    """``count`` demo channels of ``scale`` conversations each, polled every
+    ``poll_interval`` (bench/scale_live.py), each poll allowed ``timeout`` if given."""
+    data = demo_config(
+        template, store_path, count, scale=scale, rate=0, poll_interval=poll_interval
+    )
+    if timeout is not None:
+        channels = data["channels"]
+        for channel in channels.values() if isinstance(channels, dict) else channels:
+            channel["timeout"] = timeout
+    return data

@@ -23,7 +23,8 @@ when every channel has finished its *k*-th poll started after the keys began.
 
 ``BENCH_SCALE=1000000`` runs it at a million conversations and prints the same
 names with a ``_1m`` suffix (another size: ``_<N>``). ``BENCH_LIVE_INTERVAL``
-(seconds) and ``BENCH_LIVE_CYCLES`` override the interval and the cycle count;
+(seconds), ``BENCH_LIVE_CYCLES`` and ``BENCH_LIVE_TIMEOUT`` (a duration) override
+the interval, the cycle count and the poll timeout (above 100k: 5m);
 ``BENCH_LIVE_PYSPY=FILE`` records the dashboard with py-spy (speedscope JSON)
 while the keys are pressed.
 """
@@ -44,7 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.bare_app import bare_ready
-from bench.configs import REPO_ROOT, ConfigProblem, load_yaml, shipped_template
+from bench.configs import (
+    REPO_ROOT,
+    ConfigProblem,
+    live_scale_config,
+    load_yaml,
+    shipped_template,
+    write_yaml,
+)
 from bench.pty_driver import KEYS, PtyError, PtySession, percentile
 from bench.scenarios import (
     COLS,
@@ -76,6 +84,7 @@ class LiveSetup:
     interval_s: float
     cycles: int
     suffix: str
+    poll_timeout: str | None  # None: the default (30 s)
 
     @property
     def per_channel(self) -> int:
@@ -96,7 +105,10 @@ def live_setup(opts: Options, environ: dict[str, str] | None = None) -> LiveSetu
         suffix = f"_{conversations}"
     interval = float(env.get("BENCH_LIVE_INTERVAL") or (30.0 if opts.quick else 60.0))
     cycles = int(env.get("BENCH_LIVE_CYCLES") or (2 if opts.quick else 4))
-    return LiveSetup(conversations, interval, max(1, cycles), suffix)
+    # A poll of 50,000 conversations (1M on 20 channels) takes more than the
+    # default 30 s here: only 3 of 20 channels were read in the first 1M run.
+    timeout = env.get("BENCH_LIVE_TIMEOUT") or (None if conversations <= DEFAULT_SCALE else "5m")
+    return LiveSetup(conversations, interval, max(1, cycles), suffix, timeout)
 
 
 def full_queue_shown(screen_text: str, conversations: int) -> bool:
@@ -227,33 +239,50 @@ class KeyLog:
 
 
 def _seed(folder: Path, setup: LiveSetup) -> Path:
+    """Write the config and fill the store with one poll of every channel, as
+    bench/seed_store.py does (its config, with this interval and poll timeout)."""
     config_path = folder / "config.yaml"
-    argv = [
-        sys.executable,
-        "-m",
-        "bench.seed_store",
-        "--path",
-        str(folder / "store.db"),
-        "--channels",
-        str(CHANNELS),
-        "--conversations",
-        str(setup.per_channel * CHANNELS),
-        "--config-out",
-        str(config_path),
-        "--poll-interval",
-        f"{setup.interval_s:g}s",
-    ]
+    try:
+        config = live_scale_config(
+            shipped_template(),
+            (folder / "store.db").resolve(),
+            CHANNELS,
+            scale=setup.per_channel,
+            poll_interval=f"{setup.interval_s:g}s",
+            timeout=setup.poll_timeout,
+        )
+    except ConfigProblem as exc:
+        raise ScenarioFailed(str(exc)) from exc
+    write_yaml(config, config_path)
+    code = (
+        "import asyncio, sys; from bench.seed_store import seed; "
+        "print(asyncio.run(seed(__import__('pathlib').Path(sys.argv[1]))))"
+    )
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=3600, check=False
+            [sys.executable, "-c", code, str(config_path)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise ScenarioFailed("seeding the store took more than an hour") from exc
-    output = (done.stdout + done.stderr).strip()
     if done.returncode != 0:
-        raise ScenarioFailed(f"seeding failed (status {done.returncode}): {output[-1500:]}")
-    note(f"scale_live: {output}; seeded in {time.perf_counter() - started:.1f}s")
+        raise ScenarioFailed(f"seeding failed (status {done.returncode}): {done.stderr[-1500:]}")
+    waiting = int(done.stdout.strip().splitlines()[-1])
+    note(
+        f"scale_live{setup.suffix}: store seeded with {waiting:,} waiting in "
+        f"{time.perf_counter() - started:.1f}s"
+        + (f" (poll timeout {setup.poll_timeout})" if setup.poll_timeout else "")
+    )
+    if waiting != setup.per_channel * CHANNELS:
+        raise ScenarioFailed(
+            f"seeding gave {waiting:,} waiting, not {setup.per_channel * CHANNELS:,} "
+            f"(a channel's poll failed: {done.stderr.strip()[-800:]})"
+        )
     return config_path
 
 
