@@ -147,18 +147,28 @@ class _Slice:
     Filtering walks the parallel lists rather than the rows: reaching
     ``row.item.channel_id`` through 100,000 rows scattered in memory costs a
     cache miss or two a row; the lists are contiguous and the channel ids are
-    a few shared strings. A text filter's result gets its channel ids only when
-    a channel filter asks for them (copying a third list of 100,000 on every
-    keystroke cost more than the search itself), and a filter that keeps every
-    row returns the same slice.
+    a few shared strings. The lists of an order other than GAP are made by the
+    first filter in it, not for every order of every board (8 bytes a row
+    each; build_rows makes GAP's as it goes). A text filter's result gets its
+    channel ids only when a channel filter asks for them (copying a third list
+    of 100,000 on every keystroke cost more than the search itself), and a
+    filter that keeps every row returns the same slice.
     """
 
-    __slots__ = ("_chans", "hays", "rows")
+    __slots__ = ("_chans", "_hays", "rows")
 
-    def __init__(self, rows: list[QueueRow], hays: list[str], chans: list[str] | None) -> None:
+    def __init__(
+        self, rows: list[QueueRow], hays: list[str] | None = None, chans: list[str] | None = None
+    ) -> None:
         self.rows = rows
-        self.hays = hays
+        self._hays = hays
         self._chans = chans
+
+    @property
+    def hays(self) -> list[str]:
+        if self._hays is None:
+            self._hays = list(map(_BY_HAYSTACK, self.rows))
+        return self._hays
 
     @property
     def chans(self) -> list[str]:
@@ -173,7 +183,7 @@ class _Slice:
             return self
         return _Slice(
             list(compress(self.rows, keep)),
-            list(compress(self.hays, keep)),
+            None if self._hays is None else list(compress(self._hays, keep)),
             list(compress(self._chans, keep)) if chans and self._chans is not None else None,
         )
 
@@ -188,7 +198,7 @@ class _Columns(NamedTuple):
     since: list[float]
     waits: list[float]
     gaps: list[float]
-    hays: list[str]
+    hays: list[str] | None  # None: made when a filter needs them
     chans: list[str]
 
     @classmethod
@@ -198,7 +208,7 @@ class _Columns(NamedTuple):
             list(map(_BY_WAITING_SINCE, rows)),
             list(map(_BY_WAIT, rows)),
             list(map(_BY_GAP, rows)),
-            list(map(_BY_HAYSTACK, rows)),
+            None,
             list(map(_BY_CHANNEL_ID, rows)),
         )
 
@@ -366,11 +376,7 @@ def _orders(
             perms[SortOrder.CHANNEL] = sorted(by_gap, key=keys.__getitem__)
     for order, perm in perms.items():
         if order in wanted:
-            slices[order] = _Slice(
-                list(map(rows.__getitem__, perm)),
-                list(map(hays.__getitem__, perm)),
-                list(map(chans.__getitem__, perm)),
-            )
+            slices[order] = _Slice(list(map(rows.__getitem__, perm)))
     return slices
 
 
