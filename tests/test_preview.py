@@ -355,6 +355,19 @@ def _reads(monkeypatch: pytest.MonkeyPatch, screen: DashboardScreen) -> list[int
     return reads
 
 
+def _presented(monkeypatch: pytest.MonkeyPatch, screen: DashboardScreen) -> list[int]:
+    """The conversations the preview is given to show, in order."""
+    shown: list[int] = []
+    present = screen._present
+
+    def recording(row: QueueRow, messages: list[MessageRecord]) -> None:
+        shown.append(row.conversation_id)
+        present(row, messages)
+
+    monkeypatch.setattr(screen, "_present", recording)
+    return shown
+
+
 def _shows(screen: DashboardScreen, row: QueueRow | None) -> bool:
     """The preview shows the row's conversation, in its text and on screen."""
     assert row is not None
@@ -397,7 +410,7 @@ async def test_a_repeating_key_lands_on_the_last_row_only(
         await until_loaded(pilot)
         screen = dashboard(pilot)
         queue = screen.query_one("#queue", QueueTable)
-        assert len(queue.view.visible) >= 6
+        assert len(queue.view.visible) >= 9
         reads = _reads(monkeypatch, screen)
         clock[0] += 10.0  # the cursor has rested: the first key is read at once
         await pilot.press("down")
@@ -406,16 +419,42 @@ async def test_a_repeating_key_lands_on_the_last_row_only(
         await pilot.pause()
         first = queue.selected_row
         assert first is not None and _shows(screen, first)
-        assert reads == [first.conversation_id]
-        for _ in range(4):  # then the key repeats: 20 ms apart
+        shown = _presented(monkeypatch, screen)
+        for _ in range(6):  # then the key repeats: 20 ms apart
             clock[0] += 0.02
             await pilot.press("down")
         last = queue.selected_row
         assert last is not None and last is not first
-        assert reads == [first.conversation_id], "rows passed over are not read"
+        assert shown == [], "rows passed over are not shown"
         assert _shows(screen, first)
         await pilot.pause(2 * rest_s)  # the key is released: it lands
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert _shows(screen, last)
-        assert reads == [first.conversation_id, last.conversation_id]
+        assert shown == [last.conversation_id]
+        start = queue.view.visible.index(first)
+        passed = {r.conversation_id for r in queue.view.visible[start + 2 : start + 5]}
+        assert not passed & set(reads), "nor read (but for the neighbours of the two)"
+
+
+async def test_the_next_row_was_read_ahead_and_shows_with_the_cursor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        await pilot.pause(2 * PREVIEW_REPEAT_S)
+        await pilot.press("down")
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # shown, and its neighbours read
+        await pilot.pause(2 * PREVIEW_REPEAT_S)
+        reads = _reads(monkeypatch, screen)
+        await pilot.press("down")  # no pause for a read: the frame of the cursor
+        below = queue.selected_row
+        assert below is not None and _shows(screen, below)
+        await pilot.press("up")
+        above = queue.selected_row
+        assert above is not None and _shows(screen, above)
+        assert below.conversation_id not in reads and above.conversation_id not in reads

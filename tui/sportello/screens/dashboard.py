@@ -40,6 +40,7 @@ from sportello.widgets.top_bar import TopBar
 if TYPE_CHECKING:
     from sportello.screens.conversation import ConversationScreen
 
+PREVIEW_READ = 6  # messages read for the preview
 PREVIEW_REPEAT_S = 0.06
 """A cursor move this soon after the previous one is a key repeating: the preview
 waits until the cursor rests (as long again) instead of loading each row passed."""
@@ -100,6 +101,10 @@ class DashboardScreen(TriageActions, Screen[None]):
         self._preview_for: int | None = None
         self._preview_timer: Timer | None = None  # set while a repeating key runs
         self._moved_at = float("-inf")  # when the cursor last moved (monotonic)
+        # The messages of the conversation shown and of the rows beside it, read
+        # ahead: a ↓ or ↑ then shows the preview in the cursor's own frame.
+        # Emptied when a board brings new rows (a poll may have brought messages).
+        self._read_ahead: dict[int, list[MessageRecord]] = {}
         self._channel_shown: str | None = None  # the preview describes this channel
         self._advance: Mapping[str, float] = {}
         self._stopped = False
@@ -307,6 +312,8 @@ class DashboardScreen(TriageActions, Screen[None]):
             self._describe(self._channel_shown)  # its error and times stay, ticking
             return
         row = self.query_one("#queue", QueueTable).selected_row
+        if rebuilt:
+            self._read_ahead = {}
         if row is not None and row.conversation_id == self._preview_for and not rebuilt:
             self.query_one("#preview", Preview).update_header(self._header(row), self.reveal)
         else:
@@ -335,7 +342,11 @@ class DashboardScreen(TriageActions, Screen[None]):
             return
         self._preview_for = row.item.conversation_id
         if not repeating:
-            self._load_preview(row)
+            read = self._read_ahead.get(row.conversation_id)
+            if read is None:
+                self._load_preview(row)
+            else:
+                self._present(row, read)
             return
 
         def rested() -> None:
@@ -380,12 +391,16 @@ class DashboardScreen(TriageActions, Screen[None]):
     @work(group="preview", exclusive=True, exit_on_error=False)
     async def _load_preview(self, row: QueueRow) -> None:
         try:
-            messages = await self.desk.messages(row.item.conversation_id, limit=6)
+            messages = await self.desk.messages(row.item.conversation_id, limit=PREVIEW_READ)
         except DeskError:  # not open yet: the next board loads it
             self._preview_for = None
             return
         if self._preview_for != row.item.conversation_id or self._channel_shown is not None:
             return
+        self._read_ahead[row.conversation_id] = messages
+        self._present(row, messages)
+
+    def _present(self, row: QueueRow, messages: list[MessageRecord]) -> None:
         self.query_one("#preview", Preview).show_conversation(
             self._header(row),
             messages,
@@ -393,6 +408,32 @@ class DashboardScreen(TriageActions, Screen[None]):
             tz=self.config.business.timezone,
             now=self.board.now if self.board else row.item.waiting_since,
         )
+        self._read_beside(row)
+
+    def _read_beside(self, row: QueueRow) -> None:
+        """Read the rows above and below the one shown, unless already read."""
+        queue = self.query_one("#queue", QueueTable)
+        visible = queue.view.visible
+        index = queue.cursor_index
+        if not (0 <= index < len(visible)) or visible[index] is not row:
+            return
+        beside = [visible[i] for i in (index + 1, index - 1) if 0 <= i < len(visible)]
+        keep = {row.conversation_id, *(r.conversation_id for r in beside)}
+        self._read_ahead = {k: v for k, v in self._read_ahead.items() if k in keep}
+        wanted = [r.conversation_id for r in beside if r.conversation_id not in self._read_ahead]
+        if wanted:
+            self._read_rows(wanted, self._read_ahead)
+
+    @work(group="read-ahead", exclusive=True, exit_on_error=False)
+    async def _read_rows(self, ids: list[int], into: dict[int, list[MessageRecord]]) -> None:
+        for conversation_id in ids:
+            try:
+                messages = await self.desk.messages(conversation_id, limit=PREVIEW_READ)
+            except DeskError:
+                return
+            if into is not self._read_ahead:  # a board emptied it meanwhile
+                return
+            into[conversation_id] = messages
 
     @on(QueueTable.Opened)
     def _opened(self, message: QueueTable.Opened) -> None:
