@@ -280,3 +280,26 @@ async def test_wide_the_trends_are_read_after_the_first_frame(
         else:
             raise AssertionError("no board brought the trends")
     assert reads and all(reads), reads  # each once a board was on screen
+
+
+async def test_boards_in_a_row_do_not_grow_the_frozen_generation(tmp_path: Path) -> None:
+    """The rows each poll replaces are freed (reference counting: they hold no
+    cycle), and the screen freezes no more of them: the permanent generation,
+    which only a freeze adds to, does not grow board after board."""
+    from sportello.core.queue_view import build_board_rows
+
+    app = demo_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until_loaded(pilot)
+            await _settle(pilot)
+            screen = dashboard(pilot)
+            update = _last_update(app)
+            frozen = gc.get_freeze_count()
+            for _ in range(10):  # ten polls, each a rebuilt queue
+                screen.apply(replace(update, prepared=build_board_rows(update.board)))
+                await pilot.pause()
+            grown = gc.get_freeze_count() - frozen
+    finally:
+        gc.unfreeze()  # the next tests start as the process did
+    assert grown <= 0, f"the frozen generation grew by {grown} objects in 10 boards"
