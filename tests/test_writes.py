@@ -182,3 +182,34 @@ async def test_the_wal_stays_bounded_over_many_polls(tmp_path: Path) -> None:
             await reader.close()
         late = max(sizes[3 * CHECKPOINT_EVERY :])
         assert late <= max(sizes[: 2 * CHECKPOINT_EVERY]) * 1.5, (late, sizes[::50])
+
+
+def wal_frames(db: Path) -> int:
+    """Frames in the WAL, after checkpointing them (the next commit starts it over)."""
+    with raw(db) as conn:
+        return int(conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+
+
+async def test_an_unchanged_poll_is_one_commit_of_four_pages(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    async with await open_store(db) as store:
+        for poll in range(3):
+            at = T0 + 10 * poll
+            outcome = PollOutcome("email", at, at + 1, True, None, 0)
+            await store.apply_fetch("email", state(*QUEUE), at, poll=outcome)
+        wal_frames(db)
+        outcome = PollOutcome("email", T0 + 30, T0 + 31, True, None, 0)
+        count = await store.apply_fetch("email", state(*QUEUE), T0 + 30, poll=outcome)
+        # the poll's row and its index entry, the channel's row, the revisions
+        assert wal_frames(db) <= 4
+        assert count == 20
+        record = (await store.channels())[0]
+        assert (record.health, record.last_poll_at, record.last_ok_at) == (
+            Health.OK,
+            T0 + 31,
+            T0 + 31,
+        )
+    with raw(db) as conn:
+        assert conn.execute(
+            "SELECT count(*), min(conversations) FROM polls WHERE channel_id = 'email'"
+        ).fetchone() == (4, 20)

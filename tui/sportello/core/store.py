@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -277,6 +278,9 @@ class Store(CollectorRecords, OutboxRecords):
         fetched_at: float,
         *,
         keep: Iterable[str] = (),
+        poll: PollOutcome | None = None,
+        health: Health = Health.OK,
+        dropped: DropReport | None = None,
     ) -> int:
         """Store what one fetch saw on a channel, in one transaction.
 
@@ -299,6 +303,10 @@ class Store(CollectorRecords, OutboxRecords):
         appended: on a channel with ``on_hold`` (a phone queue) the callers on
         hold and the start of the longest hold, else the waiting conversations
         and the oldest ``waiting_since``.
+
+        ``poll``, ``health``, ``dropped``: the poll that made the fetch, recorded as
+        :meth:`record_poll` does (its ``conversations`` set to the waiting count), in
+        the same transaction: one commit per poll.
 
         Returns the number of waiting conversations of the channel after the fetch.
         """
@@ -401,6 +409,11 @@ class Store(CollectorRecords, OutboxRecords):
             )
             await bump(conn, f"c:{channel_id}", *([f"q:{channel_id}"] if queue_changed else []))
             await _snapshot(conn, channel_id, fetched_at, snapshot_waiting, oldest)
+            if poll is not None:
+                outcome = dataclasses.replace(
+                    poll, channel_id=channel_id, conversations=waiting_count
+                )
+                await _record_poll(conn, outcome, health, dropped)
         return waiting_count
 
     async def record_poll(
@@ -416,42 +429,9 @@ class Store(CollectorRecords, OutboxRecords):
         successful poll also sets what its sense checks ``dropped`` (None:
         nothing); a failed one keeps the last.
         """
-        error = None if outcome.error is None else _text(outcome.error, ERROR_MAX)
-        ok = bool(outcome.ok)
         async with self._transaction("saving a poll") as conn:
             await self._require_channel(conn, outcome.channel_id)
-            await conn.execute(
-                "INSERT INTO polls (channel_id, started_at, finished_at, ok, error, conversations)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    outcome.channel_id,
-                    outcome.started_at,
-                    outcome.finished_at,
-                    int(ok),
-                    error,
-                    int(outcome.conversations),
-                ),
-            )
-            await conn.execute(
-                "UPDATE channels SET health = ?, last_error = ?, last_poll_at = ?,"
-                " last_ok_at = CASE WHEN ? THEN ? ELSE last_ok_at END,"
-                " failing_since = CASE WHEN ? THEN NULL ELSE coalesce(failing_since, ?) END,"
-                " dropped = CASE WHEN ? THEN ? ELSE dropped END"
-                " WHERE id = ?",
-                (
-                    str(Health(health)),
-                    error,
-                    outcome.finished_at,
-                    ok,
-                    outcome.finished_at,
-                    ok,
-                    outcome.started_at,
-                    ok,
-                    None if dropped is None else dropped.to_json(),
-                    outcome.channel_id,
-                ),
-            )
-            await bump(conn, f"c:{outcome.channel_id}")
+            await _record_poll(conn, outcome, health, dropped)
 
     async def prune(self, before: float, *, history_before: float | None = None) -> None:
         """Delete what retention no longer allows.
@@ -957,6 +937,49 @@ WHERE (author, author_name, sent_at, text)
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+async def _record_poll(
+    conn: aiosqlite.Connection,
+    outcome: PollOutcome,
+    health: Health,
+    dropped: DropReport | None,
+) -> None:
+    """:meth:`Store.record_poll`, inside the caller's transaction."""
+    error = None if outcome.error is None else _text(outcome.error, ERROR_MAX)
+    ok = bool(outcome.ok)
+    await conn.execute(
+        "INSERT INTO polls (channel_id, started_at, finished_at, ok, error, conversations)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            outcome.channel_id,
+            outcome.started_at,
+            outcome.finished_at,
+            int(ok),
+            error,
+            int(outcome.conversations),
+        ),
+    )
+    await conn.execute(
+        "UPDATE channels SET health = ?, last_error = ?, last_poll_at = ?,"
+        " last_ok_at = CASE WHEN ? THEN ? ELSE last_ok_at END,"
+        " failing_since = CASE WHEN ? THEN NULL ELSE coalesce(failing_since, ?) END,"
+        " dropped = CASE WHEN ? THEN ? ELSE dropped END"
+        " WHERE id = ?",
+        (
+            str(Health(health)),
+            error,
+            outcome.finished_at,
+            ok,
+            outcome.finished_at,
+            ok,
+            outcome.started_at,
+            ok,
+            None if dropped is None else dropped.to_json(),
+            outcome.channel_id,
+        ),
+    )
+    await bump(conn, f"c:{outcome.channel_id}")
 
 
 async def _snapshot(

@@ -106,6 +106,9 @@ class StoreBackend(Protocol):
         fetched_at: float,
         *,
         keep: Iterable[str] = (),
+        poll: PollOutcome | None = None,
+        health: Health = Health.OK,
+        dropped: DropReport | None = None,
     ) -> int: ...
     async def record_poll(
         self, outcome: PollOutcome, health: Health, *, dropped: DropReport | None = None
