@@ -415,8 +415,8 @@ class DashboardScreen(TriageActions, Screen[None]):
         queue = self.query_one("#queue", QueueTable)
         visible = queue.view.visible
         index = queue.cursor_index
-        if not (0 <= index < len(visible)) or visible[index] is not row:
-            return
+        if not 0 <= index < len(visible) or visible[index].conversation_id != row.conversation_id:
+            return  # the cursor has moved on
         beside = [visible[i] for i in (index + 1, index - 1) if 0 <= i < len(visible)]
         keep = {row.conversation_id, *(r.conversation_id for r in beside)}
         self._read_ahead = {k: v for k, v in self._read_ahead.items() if k in keep}
