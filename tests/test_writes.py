@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from sportello.core import store as store_module
 from sportello.core.board_read import HELD_S
 from sportello.core.outbox import Kind
 from sportello.core.records import Health, PollOutcome
@@ -213,3 +216,22 @@ async def test_an_unchanged_poll_is_one_commit_of_four_pages(tmp_path: Path) -> 
         assert conn.execute(
             "SELECT count(*), min(conversations) FROM polls WHERE channel_id = 'email'"
         ).fetchone() == (4, 20)
+
+
+async def test_a_wal_grown_by_a_burst_is_cut_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "WAL_LIMIT_BYTES", 64 * 1024)
+    db = tmp_path / "store.db"
+    wal = Path(f"{db}-wal")
+    async with await open_store(db) as store:
+        burst = [conversation(f"b{i}", waiting=i, subject="x" * 900) for i in range(3000)]
+        await store.apply_fetch("email", state(*burst), T0)
+        grown = wal.stat().st_size  # noqa: ASYNC240
+        for poll in range(2 * CHECKPOINT_EVERY + 2):
+            await store.apply_fetch("chat", state(*QUEUE), T0 + 10 * poll)
+        after = wal.stat().st_size  # noqa: ASYNC240
+    assert grown > 1024 * 1024
+    # cut back to the limit, then at most what the commits since the last
+    # checkpoint wrote (each of these: the revisions page, maybe a snapshot's)
+    assert after <= 64 * 1024 + (CHECKPOINT_EVERY + 2) * 2 * 4120, (grown, after)

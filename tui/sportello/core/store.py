@@ -109,6 +109,7 @@ __all__ = [
     "POLLS_S",
     "SNAPSHOT_HEARTBEAT_S",
     "TEXT_MAX",
+    "WAL_LIMIT_BYTES",
     "Store",
     "StoreError",
     "message_key",
@@ -117,6 +118,7 @@ __all__ = [
 HISTORY_S = 365 * 86_400.0  # queue snapshots are kept a year
 POLLS_S = 90 * 86_400.0  # poll outcomes are kept 90 days at most
 CHECKPOINT_EVERY = 100  # commits between two checkpoints of the WAL
+WAL_LIMIT_BYTES = 16 * 1024 * 1024  # the WAL's file is cut back to this once written back
 
 Row = tuple[Any, ...]
 
@@ -173,6 +175,9 @@ class Store(CollectorRecords, OutboxRecords):
                 raise StoreError(f"cannot open the store at {store_path}: WAL mode is unavailable")
             await writer.execute("PRAGMA synchronous = NORMAL")
             await writer.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint
+            # A WAL that a burst grew (the first fetch of a big queue) is cut back
+            # to this when the writer starts it over after a checkpoint.
+            await writer.execute(f"PRAGMA journal_size_limit = {int(WAL_LIMIT_BYTES)}")
             await _migrate(writer, store_path, migrations)
             for statement in _SEARCH_STALE:
                 await writer.execute(statement)
