@@ -9,10 +9,11 @@ import pytest
 
 from sportello.core import store as store_module
 from sportello.core.board_read import HELD_S
+from sportello.core.migrations import MIGRATIONS
 from sportello.core.outbox import Kind
 from sportello.core.records import Health, PollOutcome
 from sportello.core.store import CHECKPOINT_EVERY, SNAPSHOT_HEARTBEAT_S, Store
-from tests.helpers_store import T0, conversation, message, open_store, state
+from tests.helpers_store import T0, channel, conversation, message, open_store, state
 from tests.store_contract.builders import delivered, make
 
 QUEUE = [
@@ -235,3 +236,22 @@ async def test_a_wal_grown_by_a_burst_is_cut_back(
     # cut back to the limit, then at most what the commits since the last
     # checkpoint wrote (each of these: the revisions page, maybe a snapshot's)
     assert after <= 64 * 1024 + (CHECKPOINT_EVERY + 2) * 2 * 4120, (grown, after)
+
+
+async def test_a_store_of_schema_5_gets_its_fingerprints_at_the_first_fetch(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "store.db"
+    async with await Store.open(db, migrations=MIGRATIONS[:5]) as old:
+        await old.sync_channels([channel("email")], {})
+    async with await Store.open(db) as store:
+        await store.apply_fetch("email", state(*QUEUE), T0)
+        with raw(db) as conn:  # as schema 6 finds the rows of schema 5
+            conn.execute("UPDATE conversations SET fingerprint = NULL")
+        await store.apply_fetch("email", state(*QUEUE[1:]), T0 + 10)
+        with raw(db) as conn:
+            assert conn.execute(
+                "SELECT count(*) FROM conversations WHERE fingerprint IS NOT NULL"
+            ).fetchone() == (19,)
+            assert conn.execute("PRAGMA user_version").fetchone() == (6,)
+        assert len(await store.waiting()) == 19
