@@ -29,7 +29,7 @@ from typing import Any
 from sportello.core.delivery import ChannelLink, Deliverer, owner_id
 from sportello.core.inert import inert
 from sportello.core.polling_status import CollectorInfo, channel_digests, this_process
-from sportello.core.records import DropReport, Health, PollOutcome
+from sportello.core.records import Health, PollOutcome
 from sportello.core.secrets import SecretError, resolve_options
 from sportello.core.settings import Channel, Config
 from sportello.core.state_check import Checked, check_state
@@ -225,10 +225,8 @@ class Collector:
         error: str | None = None
         retry_after: float | None = None
         permanent = False
-        count = 0
         host = run.host
         notices: list[str] = []
-        dropped: DropReport | None = None
         if host is None:
             error = run.last_error or "the adapter could not be started"
             permanent = True
@@ -254,66 +252,94 @@ class Collector:
             except AdapterFault as exc:
                 error = describe(exc)
             else:
-                state = checked.state
-                dropped = checked.report(partial(redact, secrets=run.secrets))
-                if checked.dropped:
-                    log.info(
-                        "channel %s: %d conversation(s) refused: %s",
-                        channel.id,
-                        len(checked.dropped),
-                        redact(str(checked.dropped[0]), run.secrets),
-                    )
-                try:
-                    count = await self.store.apply_fetch(
-                        channel.id, state, self.clock().timestamp(), keep=checked.keep
-                    )
-                except StoreError as exc:
-                    # The channel answered; the store could not keep it. Nothing
-                    # is recorded against the channel (that write would fail too).
-                    self._store_failed(channel.id, exc)
-                    return None
-                if state.memory is not None:
-                    run.memory = dict(state.memory)
+                await self._record_fetch(run, checked, notices, started)
+                return None
+        # The poll failed (the channel, or no adapter to ask).
         finished = self.clock().timestamp()
-        if error is None:
-            run.failures = 0
-            run.failing_since = None
-            if notices:  # it answered, but behaved as no adapter may
-                run.health = Health.DEGRADED
-                run.last_error = redact("; ".join(notices), run.secrets)
-                log.warning("channel %s: %s", channel.id, run.last_error)
-            else:
-                run.health = Health.OK
-                run.last_error = None
-            if self.deliverer is not None:
-                self.deliverer.channel_up(channel.id)
-        else:
-            run.failures += 1
-            if run.failing_since is None:
-                run.failing_since = started
-            run.health = Health.DOWN if permanent or run.failures >= DOWN_AFTER else Health.DEGRADED
-            if notices:
-                error = "; ".join([error, *(n for n in notices if n not in error)])
-            run.last_error = redact(error, run.secrets)
-            log.info("channel %s: %s", channel.id, run.last_error)
+        error = error or "the adapter could not be started"
+        run.failures += 1
+        if run.failing_since is None:
+            run.failing_since = started
+        run.health = Health.DOWN if permanent or run.failures >= DOWN_AFTER else Health.DEGRADED
+        if notices:
+            error = "; ".join([error, *(n for n in notices if n not in error)])
+        run.last_error = redact(error, run.secrets)
+        log.info("channel %s: %s", channel.id, run.last_error)
         outcome = PollOutcome(
             channel_id=channel.id,
             started_at=started,
             finished_at=finished,
-            ok=error is None,
+            ok=False,
             error=run.last_error,
-            conversations=count,
+            conversations=0,
         )
         try:
-            await self.store.record_poll(outcome, run.health, dropped=dropped)
-            await self._save_transport(run)
+            await self.store.record_poll(outcome, run.health)
         except StoreError as exc:
             self._store_failed(channel.id, exc)
+            if self._on_change is not None:
+                self._on_change(channel.id)
+            return retry_after
+        await self._after_poll(run)
+        return retry_after
+
+    async def _record_fetch(
+        self, run: ChannelRun, checked: Checked, notices: list[str], started: float
+    ) -> None:
+        """Store a good fetch and its poll in one transaction; what the run says of
+        the channel changes only once the store has it."""
+        channel = run.channel
+        state = checked.state
+        dropped = checked.report(partial(redact, secrets=run.secrets))
+        if checked.dropped:
+            log.info(
+                "channel %s: %d conversation(s) refused: %s",
+                channel.id,
+                len(checked.dropped),
+                redact(str(checked.dropped[0]), run.secrets),
+            )
+        health, warning = Health.OK, None
+        if notices:  # it answered, but behaved as no adapter may
+            health, warning = Health.DEGRADED, redact("; ".join(notices), run.secrets)
+        fetched_at = self.clock().timestamp()
+        outcome = PollOutcome(channel.id, started, fetched_at, True, warning, 0)
+        try:
+            await self.store.apply_fetch(
+                channel.id,
+                state,
+                fetched_at,
+                keep=checked.keep,
+                poll=outcome,
+                health=health,
+                dropped=dropped,
+            )
+        except StoreError as exc:
+            # The channel answered; the store could not keep it. Nothing is recorded
+            # against the channel (that write would fail too).
+            self._store_failed(channel.id, exc)
+            return
+        if state.memory is not None:
+            run.memory = dict(state.memory)
+        run.failures = 0
+        run.failing_since = None
+        run.health, run.last_error = health, warning
+        if warning is not None:
+            log.warning("channel %s: %s", channel.id, warning)
+        if self.deliverer is not None:
+            self.deliverer.channel_up(channel.id)
+        await self._after_poll(run)
+
+    async def _after_poll(self, run: ChannelRun) -> None:
+        """What follows a poll the store recorded: the transport's report (written only
+        when it changed), the store known to work, the screen told."""
+        try:
+            await self._save_transport(run)
+        except StoreError as exc:
+            self._store_failed(run.channel.id, exc)
         else:
             self._store_ok()
         if self._on_change is not None:
-            self._on_change(channel.id)
-        return retry_after
+            self._on_change(run.channel.id)
 
     async def _save_transport(self, run: ChannelRun) -> None:
         """Keep what the channel's HTTP policy saw (for the security checklist), and
