@@ -270,6 +270,7 @@ async def test_the_sense_checks_run_in_the_channels_thread_not_the_screens(
 
     from sportello.core import collector as collector_module
     from sportello.core.state_check import check_state as real
+
     threads: list[str] = []
 
     def recording(state: object, now: float) -> object:
