@@ -875,3 +875,28 @@ async def test_a_durable_transition_waits_for_the_disk_and_only_it(
         await store.record_poll(PollOutcome("email", T0, T0, True, None, 0), Health.OK)
         monkeypatch.undo()
     assert seen == [2, 1]  # FULL for the claim, NORMAL again after it
+
+
+async def test_a_big_fetch_is_prepared_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 100,000 conversations preparing the rows takes a good part of a second."""
+    from sportello.core import store as store_module
+    from sportello.core.ingest import prepare_fetch as real
+
+    threads: list[bool] = []
+
+    def recording(fetched: Any) -> Any:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(fetched)
+
+    monkeypatch.setattr(store_module, "prepare_fetch", recording)
+    store = await open_store(tmp_path / "s.db")
+    try:
+        await store.apply_fetch("email", state(conversation("small")), 1.0)
+        many = [conversation(f"c{i}") for i in range(store_module.PREPARE_IN_THREAD + 1)]
+        await store.apply_fetch("chat", state(*many), 2.0)
+        assert len(await store.waiting()) == 2 + store_module.PREPARE_IN_THREAD
+    finally:
+        await store.close()
+    assert threads == [True, False]

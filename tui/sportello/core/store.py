@@ -101,6 +101,8 @@ from sportello.core.store_outbox import OutboxRecords
 from sportello.core.store_sql import bump, fetchall
 from sportello_sdk.models import ChannelState
 
+PREPARE_IN_THREAD = 2_000  # conversations in a fetch above which it is prepared in a thread
+
 __all__ = [
     "CHECKPOINT_EVERY",
     "ERROR_MAX",
@@ -315,7 +317,12 @@ class Store(CollectorRecords, OutboxRecords):
 
         Returns the number of waiting conversations of the channel after the fetch.
         """
-        fetch = prepare_fetch(state)
+        if len(state.conversations) > PREPARE_IN_THREAD:
+            # Tuples and fingerprints for every conversation: at 100,000 a good part of
+            # a second of pure Python, which must not be the screen's.
+            fetch = await asyncio.to_thread(prepare_fetch, state)
+        else:
+            fetch = prepare_fetch(state)
         on_hold, longest_hold_s = fetch.on_hold, fetch.longest_hold_s
 
         async with self._transaction("saving a fetch") as conn:
