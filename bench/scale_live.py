@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -345,8 +346,8 @@ def _press_keys(
             if wait > 0:
                 s.pump(wait)
     finally:
-        if pyspy is not None:
-            pyspy.terminate()
+        if pyspy is not None:  # SIGINT: py-spy writes what it has recorded (SIGTERM: nothing)
+            pyspy.send_signal(signal.SIGINT)
             try:
                 pyspy.wait(timeout=20)
             except subprocess.TimeoutExpired:
