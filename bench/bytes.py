@@ -12,15 +12,13 @@ once. ``python -m bench.bytes`` runs the bare clock app.
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -28,7 +26,7 @@ from textual.widgets import Footer, Header, Static
 
 from bench.bare_app import KEY as BARE_KEY
 from bench.bare_app import bare_ready
-from bench.configs import REPO_ROOT, ConfigProblem, shipped_template, with_store, write_yaml
+from bench.configs import REPO_ROOT
 from bench.pty_driver import KEYS, PtyError, PtySession, ScreenPredicate
 from bench.scenarios import (
     COLS,
@@ -37,13 +35,13 @@ from bench.scenarios import (
     Options,
     ScenarioFailed,
     _fail,
-    _isolated_env,
     _quiesce,
     _require_sportello,
     bare_argv,
     dashboard_ready,
     emit,
     note,
+    shipped_read_once,
     sportello_argv,
 )
 
@@ -88,26 +86,6 @@ def _key_bytes(s: PtySession, keys: Sequence[bytes], quiet_s: float) -> list[int
     return got
 
 
-def _shipped(folder: Path) -> tuple[Path, dict[str, Any], dict[str, str]]:
-    try:
-        template = shipped_template()
-    except ConfigProblem as exc:
-        raise ScenarioFailed(str(exc)) from exc
-    config = with_store(template, folder / "store.db")
-    config_path = folder / "config.yaml"
-    write_yaml(config, config_path)
-    env = _isolated_env(folder)
-    # A store read once, as every start but the first finds it (see run_startup).
-    subprocess.run(
-        [*sportello_argv(config_path), "--once"],
-        env={**os.environ, **env},
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    return config_path, config, env
-
-
 def _session(argv: list[str], env: dict[str, str] | None = None) -> PtySession:
     return PtySession(argv, cols=COLS, rows=ROWS, env=env, cwd=REPO_ROOT, quit_key=QUIT_KEY)
 
@@ -124,7 +102,7 @@ def run_bytes(opts: Options) -> None:
     presses = 10 if opts.quick else 40
     idle_s = 20.0 if opts.quick else 60.0
     with tempfile.TemporaryDirectory(prefix="sportello-bench-") as tmp:
-        config_path, config, env = _shipped(Path(tmp))
+        config_path, config, env = shipped_read_once(Path(tmp))
         with _session(sportello_argv(config_path), env) as app, _session(clock_argv()) as clock:
             _wait(app, lambda text: dashboard_ready(text, config), "sportello (shipped config)")
             _wait(clock, clock_ready, "bare clock app")

@@ -321,29 +321,34 @@ def _side_by_side(
     emit(f"{prefix}_ratio", _median(app_ms) / _median(bare_ms), 2)
 
 
-def run_startup(opts: Options) -> None:
-    """``startup_ratio``: first complete dashboard frame on the shipped config vs bare."""
-    _require_sportello()
+def shipped_read_once(folder: Path) -> tuple[Path, dict[str, Any], dict[str, str]]:
+    """The shipped config on a store in ``folder`` that has been read once, as every
+    start but the very first finds it (before any poll the queue says "not read
+    yet", and the first complete frame would wait for every channel's first poll):
+    the config's path, the config, and the environment to run sportello in."""
     try:
         template = shipped_template()
     except ConfigProblem as exc:
         raise ScenarioFailed(str(exc)) from exc
+    config = with_store(template, folder / "store.db")
+    config_path = folder / "config.yaml"
+    write_yaml(config, config_path)
+    env = _isolated_env(folder)
+    subprocess.run(
+        [*sportello_argv(config_path), "--once"],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    return config_path, config, env
+
+
+def run_startup(opts: Options) -> None:
+    """``startup_ratio``: first complete dashboard frame on the shipped config vs bare."""
+    _require_sportello()
     with tempfile.TemporaryDirectory(prefix="sportello-bench-") as tmp:
-        folder = Path(tmp)
-        config = with_store(template, folder / "store.db")
-        config_path = folder / "config.yaml"
-        write_yaml(config, config_path)
-        env = _isolated_env(folder)
-        # A store that has been read once, as every start but the very first finds
-        # it: before any poll the queue says "not read yet", and the first complete
-        # frame would wait for the first poll of every channel.
-        subprocess.run(
-            [*sportello_argv(config_path), "--once"],
-            env={**os.environ, **env},
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
+        config_path, config, env = shipped_read_once(Path(tmp))
 
         def app(linger_s: float = 0.0) -> float:
             return first_frame_ms(
