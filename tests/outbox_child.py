@@ -79,9 +79,12 @@ def install_fault(fault: str, at: int, fault_file: Path | None, rng: random.Rand
     calls = 0
 
     def due() -> bool:
+        """True once, at the ``at``-th call: a fault that kills a moment later
+        (mark_thread) must not be noted again by the next call, whose note would
+        empty the file just as the kill lands."""
         nonlocal calls
         calls += 1
-        return calls >= at
+        return calls == at
 
     if fault in ("before_act", "after_accept"):
         act = DemoSession.act
