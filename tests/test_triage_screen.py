@@ -25,6 +25,7 @@ from sportello.screens.conversation import ConversationScreen
 from sportello.screens.pick import ConfirmScreen, PickScreen
 from sportello.widgets.composer import Composer
 from sportello.widgets.key_bar import KeyBar
+from sportello.widgets.queue_table import QueueTable
 from sportello_demo.record import deliveries_by_key, record_path
 from tests.dashboard_fixtures import FROZEN, demo_config, until_loaded
 
@@ -229,6 +230,10 @@ async def test_a_draft_survives_a_restart(tmp_path: Path) -> None:
     again = make_app(store, clock)
     async with again.run_test(size=(80, 24)) as pilot:
         await until_loaded(pilot)
+        # Which row the cursor starts on depends on which boards came first (the
+        # channels poll at once); the draft belongs to the conversation.
+        assert again.query_one(QueueTable).select(target)
+        await pilot.pause()
         assert selected_id(again) == target
         await pilot.press("r")
         composer = await until(pilot, lambda: composer_of(again))
