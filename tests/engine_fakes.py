@@ -83,6 +83,7 @@ class HangingAdapter(FakeAdapter):
 
 class RaisingAdapter(FakeAdapter):
     name: ClassVar[str] = "raise"
+    options = (Option("token", secret=True),)
 
     async def fetch(self, memory: Mapping[str, Any]) -> ChannelState:
         raise ZeroDivisionError("token=s3cr3t-value leaked in a bug")

@@ -19,6 +19,7 @@ from sportello.core.leader import CollectorLock
 from sportello.core.records import Health
 from sportello.core.store import Store
 from sportello_sdk.host import ChannelHost
+from sportello_sdk.redaction import register
 from tests.engine_fakes import GoodAdapter, SwallowingAdapter, load_fake, make_config, resolve_plain
 
 
@@ -60,9 +61,10 @@ async def test_failing_channels_do_not_stop_the_good_one(tmp_path: Path) -> None
 
 async def test_secret_values_are_redacted_from_errors(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "s.db") as store:
-        collector = collector_for(store, {"raise": "raise"})
-        await collector.start()
-        collector.runs["raise"].secrets = ("s3cr3t-value",)
+        config = make_config(store.path, {"raise": "raise"})
+        channel = replace(config.channels[0], options={"token": "s3cr3t-value"})
+        config = replace(config, channels=(channel,))
+        collector = Collector(config, store, loader=load_fake, resolver=resolve_plain)
         await collector.poll_once()
         record = (await store.channels())[0]
         assert record.last_error is not None
@@ -144,7 +146,8 @@ def test_backoff_grows_is_capped_jittered_and_honours_retry_after() -> None:
 
 
 def test_redact_blanks_secrets_and_control_characters() -> None:
-    text = redact("failed for https://api/botABCD1234:xyz/get \x1b[2J\x07 now", ["ABCD1234:xyz"])
+    register("ABCD1234:xyz")
+    text = redact("failed for https://api/botABCD1234:xyz/get \x1b[2J\x07 now")
     assert "ABCD1234:xyz" not in text
     assert "\x1b" not in text and "\x07" not in text
 

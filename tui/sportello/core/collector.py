@@ -20,7 +20,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -50,7 +50,6 @@ from sportello_sdk.host import STOP_GRACE_S, AdapterFault, ChannelHost
 from sportello_sdk.redaction import redact as redact_registered
 from sportello_sdk.registry import AdapterLoadError
 from sportello_sdk.registry import load as load_adapter
-from sportello_sdk.secret import Secret
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,6 @@ class ChannelRun:
 
     channel: Channel
     host: ChannelHost | None = None
-    secrets: tuple[str, ...] = ()
     memory: dict[str, Any] = field(default_factory=dict)
     transport: str | None = None  # the HTTP policy's last report, as saved
     slow_until: float | None = None  # the rate limit asks not to poll before then
@@ -105,11 +103,9 @@ def backoff_delay(
     return delay
 
 
-def redact(message: str, secrets: Iterable[str] = ()) -> str:
-    """The message with every secret blanked, made one safe bounded line."""
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "•••")
+def redact(message: str) -> str:
+    """The message with every secret blanked (the one redaction, every form of each
+    secret), made one safe bounded line."""
     return inert(redact_registered(message), limit=ERROR_LIMIT)
 
 
@@ -168,21 +164,16 @@ class Collector:
             cls = self._loader(channel.adapter)
             options = self._resolver(channel, cls)
         except (AdapterLoadError, SecretError) as exc:
-            run.last_error = redact(str(exc), ())
+            run.last_error = redact(str(exc))
             return "other"
-        run.secrets = tuple(
-            value.reveal() if isinstance(value, Secret) else str(value)
-            for o in cls.options
-            if o.secret and (value := options.get(o.name))
-        )
         try:
             typed = cls.declared_options(options)
             kind = str(cls.channel_kind(typed))
         except AdapterError as exc:
-            run.last_error = redact(str(exc), run.secrets)
+            run.last_error = redact(str(exc))
             return "other"
         except BaseException as exc:
-            run.last_error = redact(f"could not start: {describe(exc)}", run.secrets)
+            run.last_error = redact(f"could not start: {describe(exc)}")
             return "other"
         context = ChannelContext(
             channel_id=channel.id,
@@ -263,7 +254,7 @@ class Collector:
         run.health = Health.DOWN if permanent or run.failures >= DOWN_AFTER else Health.DEGRADED
         if notices:
             error = "; ".join([error, *(n for n in notices if n not in error)])
-        run.last_error = redact(error, run.secrets)
+        run.last_error = redact(error)
         log.info("channel %s: %s", channel.id, run.last_error)
         outcome = PollOutcome(
             channel_id=channel.id,
@@ -290,17 +281,17 @@ class Collector:
         the channel changes only once the store has it."""
         channel = run.channel
         state = checked.state
-        dropped = checked.report(partial(redact, secrets=run.secrets))
+        dropped = checked.report(redact)
         if checked.dropped:
             log.info(
                 "channel %s: %d conversation(s) refused: %s",
                 channel.id,
                 len(checked.dropped),
-                redact(str(checked.dropped[0]), run.secrets),
+                redact(str(checked.dropped[0])),
             )
         health, warning = Health.OK, None
         if notices:  # it answered, but behaved as no adapter may
-            health, warning = Health.DEGRADED, redact("; ".join(notices), run.secrets)
+            health, warning = Health.DEGRADED, redact("; ".join(notices))
         fetched_at = self.clock().timestamp()
         outcome = PollOutcome(channel.id, started, fetched_at, True, warning, 0)
         try:
@@ -418,7 +409,7 @@ class Collector:
                 host=partial(_host_of, run),
                 lock=run.lock,
                 timeout_s=run.channel.timeout.total_seconds(),
-                redact=partial(_redact_for, run),
+                redact=redact,
             )
             for cid, run in self.runs.items()
         }
@@ -555,7 +546,3 @@ async def _fetch_checked(session: Session, *, memory: Mapping[str, Any], now: fl
     """The fetch and its sense checks, both in the channel's thread: at 100,000
     conversations the checks take a good part of a second, not the screen's."""
     return check_state(await session.fetch(memory), now)
-
-
-def _redact_for(run: ChannelRun, message: str) -> str:
-    return redact(message, run.secrets)

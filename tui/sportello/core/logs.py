@@ -13,12 +13,9 @@ httpcore's request lines are off unless asked for (``-v -v``, or
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 from collections.abc import Mapping
 from pathlib import Path
-
-from platformdirs import user_log_path
 
 from sportello_sdk.redaction import install_log_redaction
 
@@ -48,6 +45,8 @@ def secure_logging(verbosity: int = 0, environ: Mapping[str, str] | None = None)
 
 
 def default_log_path() -> Path:
+    from platformdirs import user_log_path  # only where a log file is written
+
     return user_log_path("sportello") / "sportello.log"
 
 
@@ -60,6 +59,8 @@ def log_to_file(path: Path | None = None, level: int = logging.INFO) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    import logging.handlers  # only where a log file is written (not for --once)
+
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
     )
