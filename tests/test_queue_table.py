@@ -303,6 +303,40 @@ async def test_update_keeps_selection_when_rows_arrive_above() -> None:
         assert app.highlighted == highlighted  # same conversation: no new preview
 
 
+async def test_while_channels_arrive_the_first_row_stays_selected() -> None:
+    # At start-up a channel read later has conversations with worse gaps: the
+    # cursor stays on the top row until the user moves it, then it follows.
+    view = QueueView(rows_of(numbered(10, first=100)))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        table.arriving = True
+        view.set_rows(rows_of(numbered(5, first=1) + numbered(10, first=100)))
+        table.refresh_view(view)
+        await pilot.pause()
+        assert selected_id(table) == 1
+        assert table.scroll_offset.y == 0
+        assert app.highlighted[-1] == 1
+        await pilot.press("down")
+        assert selected_id(table) == 2
+        view.set_rows(rows_of(numbered(1, first=0) + numbered(5, first=1)))
+        table.refresh_view(view)
+        await pilot.pause()
+        assert selected_id(table) == 2  # chosen: it follows its conversation
+
+
+async def test_once_every_channel_reported_the_cursor_follows_its_conversation() -> None:
+    view = QueueView(rows_of(numbered(10, first=100)))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        table.arriving = False
+        view.set_rows(rows_of(numbered(5, first=1) + numbered(10, first=100)))
+        table.refresh_view(view)
+        await pilot.pause()
+        assert selected_id(table) == 100
+
+
 async def test_update_when_the_selected_conversation_leaves() -> None:
     view = QueueView(rows_of(numbered(10)))
     app = QueueApp(view)

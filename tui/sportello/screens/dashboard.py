@@ -177,6 +177,11 @@ class DashboardScreen(TriageActions, Screen[None]):
         else:
             self._advance = dict(update.advance)
             queue.set_advance(update.advance)
+        # Set after the rows: the board on which the last channel first reports
+        # brings its conversations, and they too sort around the first row.
+        queue.arriving = any(
+            row.record is None or row.record.last_poll_at is None for row in board.channels
+        )
         top = self.query_one("#top", TopBar)
         top.set_time(board.now)
         top.set_status(update.status.text, update.status.level)

@@ -282,6 +282,12 @@ class QueueTable(ScrollView, can_focus=True):
         """The gap warn and critical levels (``config.dashboard``)."""
         self._cursor = 0
         self._cursor_row: QueueRow | None = None
+        # Until the user places the cursor, and while channels are still reporting
+        # for the first time, the cursor stays on the first row: conversations of a
+        # channel read later sort above the one it started on.
+        self._chosen = False
+        self.arriving = False
+        """Channels are still reporting for the first time (the dashboard says)."""
         self._last_state = self._view.state
         self._last_rows = self._view.rows
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
@@ -318,8 +324,9 @@ class QueueTable(ScrollView, can_focus=True):
         same screen line; if it left the queue the row that took its place
         is selected, and after a filter that hides it the first row. After a
         change of sort order the first row of the new order is selected, at the
-        top: "newest first" shows the newest. Posts :class:`Highlighted` when the
-        selected conversation changes.
+        top: "newest first" shows the newest. While :attr:`arriving` and until the
+        user moves the cursor, the first row is selected. Posts :class:`Highlighted`
+        when the selected conversation changes.
         """
         if view is not None:
             self._view = view
@@ -343,6 +350,8 @@ class QueueTable(ScrollView, can_focus=True):
                 index = view.index_of(old.conversation_id, near=self._cursor)
         if index is None:
             index = 0 if view.state != self._last_state else min(self._cursor, len(rows) - 1)
+        if self.arriving and not self._chosen:
+            index, offset = 0, 0
         self._last_state = view.state
         self._last_rows = view.rows
         self.virtual_size = Size(0, len(rows))
@@ -409,29 +418,36 @@ class QueueTable(ScrollView, can_focus=True):
         index = self._view.index_of(conversation_id)
         if index is None:
             return False
+        self._chosen = True
         self._move(index)
         return True
 
     # -- actions ---------------------------------------------------------------
 
     def action_cursor_down(self) -> None:
+        self._chosen = True
         self._move(self._cursor + 1)
 
     def action_cursor_up(self) -> None:
+        self._chosen = True
         self._move(self._cursor - 1)
 
     def action_page_down(self) -> None:
+        self._chosen = True
         page = self._page()
         self._move(self._cursor + page, scroll_y=self.scroll_offset.y + page)
 
     def action_page_up(self) -> None:
+        self._chosen = True
         page = self._page()
         self._move(self._cursor - page, scroll_y=self.scroll_offset.y - page)
 
     def action_first(self) -> None:
+        self._chosen = True
         self._move(0)
 
     def action_last(self) -> None:
+        self._chosen = True
         self._move(len(self._view.visible) - 1)
 
     def action_open(self) -> None:
@@ -467,6 +483,7 @@ class QueueTable(ScrollView, can_focus=True):
             return
         index = self.scroll_offset.y + offset.y
         if 0 <= index < len(self._view.visible):
+            self._chosen = True
             self._move(index)
             if event.chain >= 2:
                 self.action_open()
