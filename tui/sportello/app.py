@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
@@ -15,6 +17,7 @@ from sportello.bindings import bindings
 from sportello.commands import SportelloCommands
 from sportello.core.board import Board
 from sportello.core.desk import Desk
+from sportello.core.gc_policy import FullCollections, defer_full_collections
 from sportello.core.keymap import BY_ID, check_keymap
 from sportello.core.live import Live, opening_board
 from sportello.core.live_update import LiveUpdate, Refresh
@@ -58,6 +61,8 @@ class SportelloApp(App[int]):
         self.desk.on_enqueue = self.live.wake_delivery
         self.dashboard = DashboardScreen(config, self.desk, opening)
         self._live_task: asyncio.Task[None] | None = None
+        self._collections = FullCollections()
+        self._thresholds: tuple[int, int, int] | None = None
 
     def _store(self) -> StoreBackend | None:
         return self.live.store
@@ -80,6 +85,14 @@ class SportelloApp(App[int]):
             self.set_keymap(keymap)
         self._live_task = asyncio.create_task(self._run_live(), name="live")
         watch_terminal(self)
+        # Full collections while nobody types (sportello.core.gc_policy).
+        self._thresholds = defer_full_collections()
+        self.set_interval(5.0, self._collections.tick)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown):
+            self._collections.input_seen()
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen[Any]:
         return self.dashboard  # the base of the stack: no empty screen first
@@ -102,6 +115,8 @@ class SportelloApp(App[int]):
         Closing is awaited (bounded): an unclosed store keeps its threads alive
         and the process would never exit.
         """
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
         task = self._live_task
         if task is None or task.done():
             return

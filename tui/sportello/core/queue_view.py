@@ -16,17 +16,17 @@ lists, fast enough for 100,000 rows:
 from __future__ import annotations
 
 import enum
-import gc
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from itertools import compress, repeat
-from operator import attrgetter, contains, eq, indexOf, sub
+from operator import attrgetter, contains, eq, indexOf, neg, sub
 from typing import TYPE_CHECKING, NamedTuple
 
 from sportello.core.folding import fold
 from sportello.core.inert import inert
 from sportello.core.masking import customer_label, mask_in_text
 from sportello.core.records import QueueItem
+from sportello.core.sorting import order_by
 
 if TYPE_CHECKING:
     from sportello.core.board import Board
@@ -274,8 +274,11 @@ def build_rows(
 
     The rows are created worst gap first so that they lie in memory in the
     order the filter walks them (twice as fast at 100,000 rows). The cyclic
-    garbage collector is paused meanwhile: it would otherwise walk the whole
-    heap several times while 100,000 tuples are created.
+    garbage collector is left running: its young collections take the new
+    rows in small bites, where pausing it made the first collection after
+    walk all of them at once, a stall of 100 ms for the screen (its full
+    collections wait for a quiet moment: :mod:`sportello.core.gc_policy`).
+    The sorts are :func:`~sportello.core.sorting.order_by`'s, in bites too.
     """
     if len(items) != len(waits):
         raise ValueError(f"{len(items)} items but {len(waits)} waits")
@@ -284,9 +287,7 @@ def build_rows(
     gaps = list(map(sub, clean_waits, expects))
     ids = list(map(_ITEM_ID, items))
     since = list(map(_ITEM_SINCE, items))
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    order.sort(key=since.__getitem__)
-    order.sort(key=gaps.__getitem__, reverse=True)
+    order = order_by(list(map(neg, gaps)), since, ids)
     clean_labels = {
         channel_id: inert(labels.get(channel_id, channel_id), 40)
         for channel_id in set(map(_ITEM_CHANNEL, items))
@@ -295,32 +296,26 @@ def build_rows(
     rows: list[QueueRow] = []
     hays: list[str] = []
     chans: list[str] = []
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for i in order:
-            item = items[i]
-            channel_id = item.channel_id
-            label = clean_labels[channel_id]
-            subject = item.subject
-            if len(subject) > _HAYSTACK_SUBJECT:
-                subject = subject[:_HAYSTACK_SUBJECT]
-            phone = item.customer_phone
-            if phone:
-                phone = f"{phone} {phone.translate(_PHONE_SEPARATORS)}"
-            fields = (
-                f"{item.customer_name or ''}\n{item.customer_email or ''}\n{phone or ''}\n"
-                f"{item.customer_handle or ''}\n{subject}"
-            )
-            # fold() in line for the common case: ASCII text is only lower-cased.
-            fields = fields.lower() if fields.isascii() else fold(fields)
-            haystack = f"{folded_labels[channel_id]}\n{fields}\n{item.search_text}"
-            rows.append(_new_row((item, label, clean_waits[i], expects[i], haystack)))
-            hays.append(haystack)
-            chans.append(channel_id)
-    finally:
-        if collecting:
-            gc.enable()
+    for i in order:
+        item = items[i]
+        channel_id = item.channel_id
+        label = clean_labels[channel_id]
+        subject = item.subject
+        if len(subject) > _HAYSTACK_SUBJECT:
+            subject = subject[:_HAYSTACK_SUBJECT]
+        phone = item.customer_phone
+        if phone:
+            phone = f"{phone} {phone.translate(_PHONE_SEPARATORS)}"
+        fields = (
+            f"{item.customer_name or ''}\n{item.customer_email or ''}\n{phone or ''}\n"
+            f"{item.customer_handle or ''}\n{subject}"
+        )
+        # fold() in line for the common case: ASCII text is only lower-cased.
+        fields = fields.lower() if fields.isascii() else fold(fields)
+        haystack = f"{folded_labels[channel_id]}\n{fields}\n{item.search_text}"
+        rows.append(_new_row((item, label, clean_waits[i], expects[i], haystack)))
+        hays.append(haystack)
+        chans.append(channel_id)
     columns = _Columns(
         list(map(ids.__getitem__, order)),
         list(map(since.__getitem__, order)),
@@ -348,37 +343,35 @@ def _orders(
 ) -> dict[SortOrder, _Slice]:
     """``rows`` in each wanted order; ties always end with the conversation id.
 
-    Sorts of indices, least significant key first, with C-level keys: much
-    faster than one sort on tuples (``reverse=True`` keeps ties in their
-    order). NEWEST is oldest-first reversed: ties, the newest id first.
-    ``gap_sorted``: the rows are already in GAP order.
+    Sorts of indices on key columns, by :func:`~sportello.core.sorting.order_by`
+    (in bites, so that the screen's thread is not held for a whole sort).
+    NEWEST is oldest-first reversed: ties, the newest id first. CHANNEL is by
+    channel label, then in GAP order. ``gap_sorted``: the rows are already in
+    GAP order.
     """
     wanted = set(wanted)
     ids, since, waits, gaps, hays, chans = columns
     count = len(rows)
     slices: dict[SortOrder, _Slice] = {}
     perms: dict[SortOrder, list[int]] = {}
-    if wanted & {SortOrder.WAIT, SortOrder.NEWEST}:
-        oldest = sorted(range(count), key=ids.__getitem__)
-        oldest.sort(key=since.__getitem__)
-        if SortOrder.NEWEST in wanted:
-            perms[SortOrder.NEWEST] = oldest[::-1]
-        if SortOrder.WAIT in wanted:
-            perms[SortOrder.WAIT] = sorted(oldest, key=waits.__getitem__, reverse=True)
+    if SortOrder.NEWEST in wanted:
+        perms[SortOrder.NEWEST] = order_by(since, ids)[::-1]
+    if SortOrder.WAIT in wanted:
+        perms[SortOrder.WAIT] = order_by(list(map(neg, waits)), since, ids)
     if wanted & {SortOrder.GAP, SortOrder.CHANNEL}:
-        by_gap: Sequence[int]
+        place: Sequence[int]  # each row's place in GAP order
         if gap_sorted:
-            by_gap = range(count)
+            place = range(count)
             slices[SortOrder.GAP] = _Slice(rows, hays, chans)
         else:
-            sorting = sorted(range(count), key=ids.__getitem__)
-            sorting.sort(key=since.__getitem__)
-            sorting.sort(key=gaps.__getitem__, reverse=True)
-            by_gap = perms[SortOrder.GAP] = sorting
+            by_gap = perms[SortOrder.GAP] = order_by(list(map(neg, gaps)), since, ids)
+            places = [0] * count
+            for at, index in enumerate(by_gap):
+                places[index] = at
+            place = places
         if SortOrder.CHANNEL in wanted:
             ranks = {c: rows[chans.index(c)].channel_label.casefold() for c in set(chans)}
-            keys = list(map(ranks.__getitem__, chans))
-            perms[SortOrder.CHANNEL] = sorted(by_gap, key=keys.__getitem__)
+            perms[SortOrder.CHANNEL] = order_by(list(map(ranks.__getitem__, chans)), place)
     for order, perm in perms.items():
         if order in wanted:
             slices[order] = _Slice(list(map(rows.__getitem__, perm)))
