@@ -70,6 +70,7 @@ from bench.scenarios import (
     first_frame_ms,
     note,
     sportello_argv,
+    sportello_bin,
 )
 
 CHANNELS = 20
@@ -86,6 +87,7 @@ class LiveSetup:
     cycles: int
     suffix: str
     poll_timeout: str | None  # None: the default (30 s)
+    service: bool = True  # `sportello collect` polls; the dashboard views
 
     @property
     def per_channel(self) -> int:
@@ -109,7 +111,10 @@ def live_setup(opts: Options, environ: dict[str, str] | None = None) -> LiveSetu
     # A poll of 50,000 conversations (1M on 20 channels) takes more than the
     # default 30 s here: only 3 of 20 channels were read in the first 1M run.
     timeout = env.get("BENCH_LIVE_TIMEOUT") or (None if conversations <= DEFAULT_SCALE else "5m")
-    return LiveSetup(conversations, interval, max(1, cycles), suffix, timeout)
+    service = (env.get("BENCH_LIVE_SETUP") or "service") != "dashboard"
+    if not service:
+        suffix = f"_self{suffix}"
+    return LiveSetup(conversations, interval, max(1, cycles), suffix, timeout, service)
 
 
 def full_queue_shown(screen_text: str, conversations: int) -> bool:
@@ -449,31 +454,14 @@ def run_scale_live(opts: Options) -> None:
         env = _isolated_env(folder)
         bare_ms = [first_frame_ms(bare_argv(), bare_ready, what="bare app", timeout=30)]
         seeded_polls = read_polls(store, 0.0)
-        with PtySession(
-            sportello_argv(config_path),
-            cols=COLS,
-            rows=ROWS,
-            env=env,
-            cwd=REPO_ROOT,
-            quit_key=QUIT_KEY,
-        ) as s:
-            try:
-                full = s.wait_for(
-                    lambda text: full_queue_shown(text, setup.per_channel * CHANNELS),
-                    600.0,
-                )
-            except PtyError as exc:
-                raise _fail(what, exc) from exc
-            full_s = full - s.started_at
-            wall_start = time.time() - (time.perf_counter() - s.started_at)
-            early = [p for p in read_polls(store, 0.0) if p not in seeded_polls]
-            if early:
-                note(
-                    f"scale_live{setup.suffix}: {len(early)} polls started before the whole "
-                    f"queue was on screen (the first at +{early[0].started - wall_start:.1f}s)"
-                )
-            keys, ticks, cycles, polls = _press_keys(s, store, setup, what)
-            peak = s.rss_peak_mib()
+        service = _start_service(config_path, env, folder) if setup.service else None
+        try:
+            full_s, keys, ticks, cycles, polls, peak = _watch_dashboard(
+                config_path, env, store, setup, seeded_polls, what
+            )
+        finally:
+            if service is not None:
+                _stop_service(service, setup, folder)
         for _ in range(2):
             bare_ms.append(first_frame_ms(bare_argv(), bare_ready, what="bare app", timeout=30))
     emit(f"scale_full_queue_s{setup.suffix}", full_s, 2)
@@ -483,6 +471,96 @@ def run_scale_live(opts: Options) -> None:
         f"bare first frames ms {[round(v) for v in bare_ms]}; target at 1M first frame ≤ 2× bare"
     )
     _report(setup, keys, ticks, cycles, polls, peak)
+
+
+def _start_service(config_path: Path, env: dict[str, str], folder: Path) -> subprocess.Popen[bytes]:
+    """`sportello collect` on the store, as the README's service does."""
+    log = (folder / "collect.log").open("wb")
+    proc = subprocess.Popen(
+        [str(sportello_bin()), "--config", str(config_path), "collect"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:  # the service holds the lead before the dashboard starts
+        if proc.poll() is not None:
+            tail = (folder / "collect.log").read_text(errors="replace")[-800:]
+            raise ScenarioFailed(f"sportello collect exited ({proc.returncode}): {tail}")
+        if _collector_pid(Path(str(load_yaml(config_path)["store"]["path"]))) == proc.pid:
+            return proc
+        time.sleep(0.2)
+    proc.kill()
+    raise ScenarioFailed("sportello collect did not take the store's lead within 60 s")
+
+
+def _collector_pid(store: Path) -> int | None:
+    """The pid the store says holds its lead (None: none or unreadable)."""
+    try:
+        conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT pid FROM collector").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return int(row[0]) if row else None
+
+
+def _stop_service(proc: subprocess.Popen[bytes], setup: LiveSetup, folder: Path) -> None:
+    cpu, rss = read_stat_cpu_s(proc.pid), read_rss_mib(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if cpu is not None and rss is not None:
+        note(
+            f"scale_live{setup.suffix}: the `collect` service used {cpu:.1f}s CPU in all, "
+            f"VmRSS {rss:.1f} MiB at the end (exit {proc.returncode})"
+        )
+
+
+def _watch_dashboard(
+    config_path: Path,
+    env: dict[str, str],
+    store: Path,
+    setup: LiveSetup,
+    seeded_polls: list[Poll],
+    what: str,
+) -> tuple[float, KeyLog, list[Tick], list[Cycle], list[Poll], float]:
+    with PtySession(
+        sportello_argv(config_path),
+        cols=COLS,
+        rows=ROWS,
+        env=env,
+        cwd=REPO_ROOT,
+        quit_key=QUIT_KEY,
+    ) as s:
+        try:
+            full = s.wait_for(
+                lambda text: full_queue_shown(text, setup.per_channel * CHANNELS),
+                600.0,
+            )
+        except PtyError as exc:
+            raise _fail(what, exc) from exc
+        full_s = full - s.started_at
+        wall_start = time.time() - (time.perf_counter() - s.started_at)
+        early = [p for p in read_polls(store, 0.0) if p not in seeded_polls]
+        if early:
+            note(
+                f"scale_live{setup.suffix}: {len(early)} polls started before the whole "
+                f"queue was on screen (the first at +{early[0].started - wall_start:.1f}s)"
+            )
+        keys, ticks, cycles, polls = _press_keys(s, store, setup, what)
+        peak = s.rss_peak_mib()
+    return full_s, keys, ticks, cycles, polls, peak
 
 
 def run_bytes(opts: Options) -> None:
