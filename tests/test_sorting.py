@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+import sys
+import time
 
 import pytest
 
-from sportello.core.queue_view import SortOrder, build_rows
+from sportello.core.queue_view import SortOrder, build_rows, release_in_bites, release_later
 from sportello.core.records import QueueItem
 from sportello.core.sorting import BITE, order_by
 
@@ -67,3 +69,37 @@ def test_the_queue_orders_of_a_big_queue_are_those_of_one_sort() -> None:
     assert rows.orders[SortOrder.CHANNEL].rows == sorted(
         rows, key=lambda r: (r.channel_label.casefold(), place[r.conversation_id])
     )
+
+
+def test_rows_released_in_bites_are_freed() -> None:
+    now = 1_790_000_000.0
+    count = 2 * BITE + 3
+    items = [
+        QueueItem(cid, "mail", f"x{cid}", None, None, None, "s", now - cid, now - cid)
+        for cid in range(count)
+    ]
+    rows = build_rows(items, {"mail": "Email"}, [float(cid) for cid in range(count)], {})
+    for order in SortOrder:  # every order's lists, as a filter in each makes them
+        assert rows.orders[order].hays and rows.orders[order].chans
+    probe = items[5]
+    held = sys.getrefcount(probe)
+    release_in_bites(rows)
+    assert len(rows) == 0 and rows.orders == {}
+    assert sys.getrefcount(probe) == held - 1  # its row is gone: only the items list holds it
+    plain = list(build_rows(items[:3], {}, [0.0, 1.0, 2.0], {}))
+    release_in_bites(plain)  # not prepared rows: left as they are
+    assert len(plain) == 3
+
+
+def test_release_later_frees_on_its_own_thread() -> None:
+    now = 1_790_000_000.0
+    items = [
+        QueueItem(cid, "mail", f"x{cid}", None, None, None, "s", now - cid, now - cid)
+        for cid in range(BITE + 1)
+    ]
+    rows = build_rows(items, {"mail": "Email"}, [1.0] * len(items), {})
+    release_later(rows)  # returns at once; the rows are emptied soon after
+    deadline = time.monotonic() + 10.0
+    while rows and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(rows) == 0

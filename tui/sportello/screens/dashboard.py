@@ -26,7 +26,7 @@ from sportello.core.inert import inert
 from sportello.core.live_update import LiveUpdate, Role
 from sportello.core.outbox import ACTIVE, Action, State, describe
 from sportello.core.polling_status import PollingStatus
-from sportello.core.queue_view import QueueRow, QueueView, build_board_rows
+from sportello.core.queue_view import QueueRow, QueueView, build_board_rows, release_later
 from sportello.core.records import MessageRecord, QueueItem
 from sportello.core.settings import Config
 from sportello.messages import BoardUpdated, LiveStopped
@@ -169,11 +169,15 @@ class DashboardScreen(TriageActions, Screen[None]):
         )
         rebuilt = update.prepared is not self.view.rows
         if rebuilt:
+            old = self.view.rows
             self.view.set_rows(update.prepared)
             self._advance = {}
             queue.set_advance({})
             queue.refresh_view(self.view)
             self._freeze(board.complete)
+            # Nothing shows the old rows now: free them off the screen's thread.
+            release_later(old)
+            del old
         else:
             self._advance = dict(update.advance)
             queue.set_advance(update.advance)
