@@ -72,7 +72,7 @@ def test_queue_items_share_the_configs_channel_id_strings() -> None:
     now = datetime(2026, 11, 24, 11, 0, tzinfo=ROME).timestamp()
     # As the store reads them: each row its own copy of the channel id.
     items = [
-        QueueItem(i, "".join(list(email)), f"x{i}", None, None, None, "s", now - 60, now - 60)
+        QueueItem(i, "".join(list(email)), f"x{i}", None, None, None, "s", now - 60)
         for i in range(3)
     ]
     assert items[0].channel_id is not email

@@ -29,9 +29,7 @@ ALL = Capabilities(reply=True, close=True, assign=True, snooze=True)
 
 
 def item(channel: str = "email", cid: int = 1, waiting_since: float = NOON - 600) -> QueueItem:
-    return QueueItem(
-        cid, channel, f"ext-{cid}", "Maria Rossi", None, None, "Ordine", 0.0, waiting_since
-    )
+    return QueueItem(cid, channel, f"ext-{cid}", "Maria Rossi", None, None, "Ordine", waiting_since)
 
 
 @pytest.fixture

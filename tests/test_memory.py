@@ -51,7 +51,6 @@ def _board(count: int = 300) -> Board:
             None,
             f"Ordine {i}",
             NOW - 60 * i,
-            NOW - 60 * i,
             f"where is order {i}",
         )
         for i in range(count)

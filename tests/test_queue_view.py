@@ -42,7 +42,7 @@ def item(
     messages: tuple[str, ...] = (),
 ) -> QueueItem:
     return QueueItem(
-        cid, channel, f"x{cid}", name, email, phone, subject, since, since, search_text(messages)
+        cid, channel, f"x{cid}", name, email, phone, subject, since, search_text(messages)
     )
 
 

@@ -25,8 +25,8 @@ async def test_first_response_is_never_cleared_and_first_message_keeps_the_earli
         (r.channel_id, r.first_customer_message_at - T0, r.first_response_at - T0)
         for r in responses
     ] == [("email", 10.0, 50.0)]
-    (item,) = await backend.waiting()
-    assert item.first_customer_message_at == T0 + 10
+    (item,) = await backend.waiting()  # waiting again, its first message kept (above)
+    assert item.waiting_since == T0 + 60
     # an earlier first response than the known one wins (it cannot get later)
     await backend.apply_fetch(
         "email", state(conversation("c1", first=5, waiting=None, first_response=40)), T0

@@ -95,7 +95,6 @@ class QueueItem:
     customer_email: str | None
     customer_phone: str | None
     subject: str
-    first_customer_message_at: float
     waiting_since: float
     # The start of the last messages, folded (sportello.core.folding.search_text): what the
     # filter searches of them. Empty until the store has computed it.

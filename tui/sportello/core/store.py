@@ -834,7 +834,7 @@ class Store(CollectorRecords, OutboxRecords):
 
 _WAITING = (
     "SELECT id, channel_id, external_id, customer_name, customer_email, customer_phone,"
-    " subject, first_customer_message_at, waiting_since, coalesce(search_text, ''),"
+    " subject, waiting_since, coalesce(search_text, ''),"
     " customer_handle FROM conversations WHERE waiting_since IS NOT NULL"
 )
 _WAITING_ORDER = " ORDER BY waiting_since, id"
