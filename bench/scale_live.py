@@ -352,12 +352,7 @@ def _press_keys(
                 s.pump(wait)
     finally:
         if pyspy is not None:  # SIGINT: py-spy writes what it has recorded (SIGTERM: nothing)
-            pyspy.send_signal(signal.SIGINT)
-            try:
-                pyspy.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pyspy.kill()
-                pyspy.wait()
+            _end(pyspy, signal.SIGINT, 20.0)
     return keys, ticks, cycles[: setup.cycles], polls
 
 
@@ -512,14 +507,19 @@ def _collector_pid(store: Path) -> int | None:
     return int(row[0]) if row else None
 
 
-def _stop_service(proc: subprocess.Popen[bytes], setup: LiveSetup, folder: Path) -> None:
-    cpu, rss = read_stat_cpu_s(proc.pid), read_rss_mib(proc.pid)
-    proc.send_signal(signal.SIGTERM)
+def _end(proc: subprocess.Popen[bytes], sig: int, grace_s: float) -> None:
+    """Send ``sig``; kill ``proc`` if it has not exited within ``grace_s``."""
+    proc.send_signal(sig)
     try:
-        proc.wait(timeout=30)
+        proc.wait(timeout=grace_s)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def _stop_service(proc: subprocess.Popen[bytes], setup: LiveSetup, folder: Path) -> None:
+    cpu, rss = read_stat_cpu_s(proc.pid), read_rss_mib(proc.pid)
+    _end(proc, signal.SIGTERM, 30.0)
     if cpu is not None and rss is not None:
         note(
             f"scale_live{setup.suffix}: the `collect` service used {cpu:.1f}s CPU in all, "
