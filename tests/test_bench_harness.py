@@ -265,3 +265,6 @@ def test_scale_live_sizes_name_their_figures() -> None:
     assert (quick.conversations, quick.suffix, quick.cycles) == (100_000, "", 2)
     big = live_setup(Options(), {"BENCH_SCALE": "1000000"})
     assert (big.suffix, big.per_channel, big.cycles, big.interval_s) == ("_1m", 50_000, 4, 60.0)
+    assert quick.service and big.service  # `sportello collect` polls, the dashboard views
+    own = live_setup(Options(), {"BENCH_LIVE_SETUP": "dashboard", "BENCH_SCALE": "1000000"})
+    assert (own.service, own.suffix) == (False, "_self_1m")
