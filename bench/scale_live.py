@@ -449,7 +449,7 @@ def run_scale_live(opts: Options) -> None:
         env = _isolated_env(folder)
         bare_ms = [first_frame_ms(bare_argv(), bare_ready, what="bare app", timeout=30)]
         seeded_polls = read_polls(store, 0.0)
-        service = _start_service(config_path, env, folder) if setup.service else None
+        service = _start_service(config_path, store, env, folder) if setup.service else None
         try:
             full_s, keys, ticks, cycles, polls, peak = _watch_dashboard(
                 config_path, env, store, setup, seeded_polls, what
@@ -468,7 +468,9 @@ def run_scale_live(opts: Options) -> None:
     _report(setup, keys, ticks, cycles, polls, peak)
 
 
-def _start_service(config_path: Path, env: dict[str, str], folder: Path) -> subprocess.Popen[bytes]:
+def _start_service(
+    config_path: Path, store: Path, env: dict[str, str], folder: Path
+) -> subprocess.Popen[bytes]:
     """`sportello collect` on the store, as the README's service does."""
     log = (folder / "collect.log").open("wb")
     proc = subprocess.Popen(
@@ -485,7 +487,7 @@ def _start_service(config_path: Path, env: dict[str, str], folder: Path) -> subp
         if proc.poll() is not None:
             tail = (folder / "collect.log").read_text(errors="replace")[-800:]
             raise ScenarioFailed(f"sportello collect exited ({proc.returncode}): {tail}")
-        if _collector_pid(Path(str(load_yaml(config_path)["store"]["path"]))) == proc.pid:
+        if _collector_pid(store) == proc.pid:
             return proc
         time.sleep(0.2)
     proc.kill()
