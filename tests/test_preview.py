@@ -9,12 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.containers import VerticalScroll
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Static
 
 from sportello.core.queue_view import QueueRow
 from sportello.core.records import MessageRecord
@@ -25,6 +23,7 @@ from sportello.widgets.preview import (
     PREVIEW_BODY_LIMIT,
     ConversationHeader,
     Preview,
+    PreviewLines,
     header_text,
 )
 from sportello.widgets.queue_table import QueueTable
@@ -67,8 +66,11 @@ class PreviewApp(App[None]):
 def screen_text(widget: Widget) -> str:
     """What the widget's parts draw, line by line (segments' text)."""
     lines: list[str] = []
-    for static in widget.query(Static):
+    for static in widget.query("Static, PreviewLines"):
         if not static.display:
+            continue
+        if isinstance(static, PreviewLines):
+            lines += static.plain_lines()
             continue
         region = Region(0, 0, static.size.width, static.size.height)
         for strip in static.render_lines(region):
@@ -274,18 +276,18 @@ async def test_the_header_ticks_without_reloading_the_messages() -> None:
 # -- landing with the cursor (issue 14) ------------------------------------------
 
 
-def _count_renders(monkeypatch: pytest.MonkeyPatch, preview: Preview) -> list[Region]:
-    """The crops the body is drawn with, one per paint: ``y`` is the scroll offset."""
-    body = preview.query_one("#preview-body", Static)
-    crops: list[Region] = []
+def _count_renders(monkeypatch: pytest.MonkeyPatch, preview: Preview) -> list[int]:
+    """The scroll offset the body is painted at, one entry per paint."""
+    body = preview.query_one("#preview-body", PreviewLines)
+    offsets: list[int] = []
     render_lines = body.render_lines
 
     def recording(crop: Region) -> list[Strip]:
-        crops.append(crop)
+        offsets.append(body.scroll_offset.y)
         return render_lines(crop)
 
     monkeypatch.setattr(body, "render_lines", recording)
-    return crops
+    return offsets
 
 
 def _long_conversation(preview: Preview) -> None:
@@ -318,10 +320,10 @@ async def test_the_first_paint_is_already_at_the_newest_message(
         await _settle(pilot)
         drawn = screen_text_visible(app)
         assert "the newest one" in drawn and "old line 0" not in drawn
-        scroll = preview.query_one(VerticalScroll)
+        scroll = preview.query_one(PreviewLines)
         assert scroll.scroll_y > 0
         assert crops, "the new conversation was drawn"
-        assert {crop.y for crop in crops} == {int(scroll.scroll_y)}, "no later jump"
+        assert set(crops) == {int(scroll.scroll_y)}, "no later jump"
 
 
 async def test_a_landing_is_drawn_once_and_the_same_text_not_again(
@@ -458,3 +460,100 @@ async def test_the_next_row_was_read_ahead_and_shows_with_the_cursor(
         above = queue.selected_row
         assert above is not None and _shows(screen, above)
         assert below.conversation_id not in reads and above.conversation_id not in reads
+
+
+def _frames(monkeypatch: pytest.MonkeyPatch, screen: DashboardScreen) -> list[bool]:
+    """For each frame the screen draws from now on: does the preview show the
+    conversation under the cursor in it?"""
+    frames: list[bool] = []
+    refresh = screen._compositor_refresh
+    queue = screen.query_one("#queue", QueueTable)
+    preview = screen.query_one("#preview", Preview)
+
+    def recording() -> None:
+        row = queue.selected_row
+        shown = preview.header.plain if preview.header is not None else None
+        frames.append(row is not None and shown == header_text(screen._header(row), False).plain)
+        refresh()
+
+    monkeypatch.setattr(screen, "_compositor_refresh", recording)
+    return frames
+
+
+@pytest.mark.parametrize("key", ["down", "up", "pagedown", "pageup"])
+async def test_the_preview_is_in_the_frame_that_moves_the_cursor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        screen.reveal = False
+        queue = screen.query_one("#queue", QueueTable)
+        assert len(queue.view.visible) > queue.page_size + 2
+        await pilot.press("pagedown" if key in ("up", "pageup") else "down")
+        await pilot.pause(2 * PREVIEW_REPEAT_S)
+        await app.workers.wait_for_complete()  # shown, and where a key lands read
+        await pilot.pause(2 * PREVIEW_REPEAT_S)
+        reads = _reads(monkeypatch, screen)
+        frames = _frames(monkeypatch, screen)
+        before = queue.selected_row
+        await pilot.press(key)
+        await pilot.pause(0.2)
+        assert queue.selected_row is not before
+        assert frames, "the key drew a frame"
+        assert all(frames), f"a frame showed the cursor moved but the preview behind: {frames}"
+        assert reads[:1] != [queue.selected_row.conversation_id], "it was read ahead"  # type: ignore[union-attr]
+
+
+async def test_the_preview_follows_the_cursor_while_the_key_is_handled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not in a message handled later: Textual draws the moved cursor before it
+    handles one, and the preview would reach the terminal a frame after it."""
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        await pilot.press("down")
+        await pilot.pause(2 * PREVIEW_REPEAT_S)
+        await app.workers.wait_for_complete()
+        await pilot.pause(2 * PREVIEW_REPEAT_S)
+        for move in (queue.action_cursor_down, queue.action_cursor_up, queue.action_page_down):
+            before = queue.selected_row
+            move()  # nothing else runs before the assertion
+            row = queue.selected_row
+            assert row is not None and row is not before
+            preview = screen.query_one("#preview", Preview)
+            assert preview.header is not None
+            assert preview.header.plain == header_text(screen._header(row), screen.reveal).plain
+            await pilot.pause(2 * PREVIEW_REPEAT_S)
+            await app.workers.wait_for_complete()
+
+
+async def test_another_conversation_is_drawn_without_a_layout_of_the_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A layout repaints every table's scroll bar: frames more that change nothing."""
+    app = PreviewApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        preview = app.query_one(Preview)
+        preview.show_conversation(header(), [message("ciao")], reveal=False, tz=ROME, now=NOW)
+        await _settle(pilot)
+        layouts: list[bool] = []
+        screen = app.screen
+        refresh_layout = screen._refresh_layout
+
+        def recording(*args: object, **kwargs: object) -> None:
+            layouts.append(True)
+            refresh_layout(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(screen, "_refresh_layout", recording)
+        assert preview.header is not None
+        lines = preview.header.plain.count("\n")
+        _long_conversation(preview)
+        assert preview.header.plain.count("\n") == lines  # the header keeps its height
+        await _settle(pilot)
+        assert "the newest one" in screen_text_visible(app)
+        assert layouts == []

@@ -116,6 +116,7 @@ class DashboardScreen(TriageActions, Screen[None]):
         # Actions made here that the next board has not brought yet: shown at once.
         self._just_made: dict[int, Action] = {}
         self._dimmed: tuple[bool, ...] | None = None  # what the key bar dims now
+        self._applying = False  # a board is being applied (see _highlighted)
 
     # -- layout -------------------------------------------------------------
 
@@ -129,7 +130,9 @@ class DashboardScreen(TriageActions, Screen[None]):
             placeholder=glyphs().text("filter: customer, subject, message, channel…"),
             id="filter",
         )
-        yield QueueTable(self.view, thresholds=self.config.dashboard, id="queue")
+        queue = QueueTable(self.view, thresholds=self.config.dashboard, id="queue")
+        queue.on_highlight = self._highlighted
+        yield queue
         yield Static(Text(" Preview"), id="preview-title", classes="section")
         yield Preview(id="preview")
         yield KeyBar()
@@ -152,6 +155,13 @@ class DashboardScreen(TriageActions, Screen[None]):
 
     def apply(self, update: LiveUpdate[list[QueueRow]]) -> None:
         """Apply a board in place: tables keep their selection and scroll."""
+        self._applying = True
+        try:
+            self._apply(update)
+        finally:
+            self._applying = False
+
+    def _apply(self, update: LiveUpdate[list[QueueRow]]) -> None:
         board = update.board
         self.board = board
         self.role = update.role
@@ -191,6 +201,7 @@ class DashboardScreen(TriageActions, Screen[None]):
         top.set_status(update.status.text, update.status.level)
         self._update_title()
         self._show_states()
+        self._refresh_key_bar()  # the selected row's channel may be another now
         self._refresh_preview(rebuilt)
         self._refresh_conversation_screen(update, rebuilt)
 
@@ -297,12 +308,16 @@ class DashboardScreen(TriageActions, Screen[None]):
 
     # -- preview ------------------------------------------------------------
 
-    @on(QueueTable.Highlighted)
-    def _highlighted(self, message: QueueTable.Highlighted) -> None:
+    def _highlighted(self, row: QueueRow | None) -> None:
+        """The queue's cursor reached another conversation: called by the table while
+        the key is handled, so the preview is drawn in the cursor's frame. While a
+        board is applied, the board's own refresh of the preview does it."""
+        if self._applying:
+            return
         self._refresh_key_bar()
         moved_at, self._moved_at = self._moved_at, monotonic()
         if self._channel_shown is None:
-            self._show_row(message.row, repeating=self._moved_at - moved_at < PREVIEW_REPEAT_S)
+            self._show_row(row, repeating=self._moved_at - moved_at < PREVIEW_REPEAT_S)
 
     def on_descendant_focus(self, event: object) -> None:
         # Back in the queue from the channel rows: the preview follows the queue again.
@@ -420,13 +435,15 @@ class DashboardScreen(TriageActions, Screen[None]):
         self._read_beside(row)
 
     def _read_beside(self, row: QueueRow) -> None:
-        """Read the rows above and below the one shown, unless already read."""
+        """Read the rows a ↓, ↑, PgDn and PgUp would land on, unless already read."""
         queue = self.query_one("#queue", QueueTable)
         visible = queue.view.visible
         index = queue.cursor_index
         if not 0 <= index < len(visible) or visible[index].conversation_id != row.conversation_id:
             return  # the cursor has moved on
-        beside = [visible[i] for i in (index + 1, index - 1) if 0 <= i < len(visible)]
+        page = queue.page_size
+        landings = dict.fromkeys((index + 1, index - 1, index + page, index - page))
+        beside = [visible[i] for i in landings if 0 <= i < len(visible) and i != index]
         keep = {row.conversation_id, *(r.conversation_id for r in beside)}
         self._read_ahead = {k: v for k, v in self._read_ahead.items() if k in keep}
         wanted = [r.conversation_id for r in beside if r.conversation_id not in self._read_ahead]

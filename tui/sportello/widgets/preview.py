@@ -13,12 +13,16 @@ from zoneinfo import ZoneInfo
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.css.styles import RenderStyles, RulesMap
 from textual.geometry import Size
 from textual.reactive import Reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widgets import Static
 
 from sportello.core.glyphs import glyphs
@@ -35,6 +39,7 @@ __all__ = [
     "PREVIEW_MESSAGES",
     "ConversationHeader",
     "Preview",
+    "PreviewLines",
     "header_text",
     "lines_before_last",
     "message_text",
@@ -219,32 +224,107 @@ def _same(a: Text, b: Text) -> bool:
     return a.plain == b.plain and a.spans == b.spans
 
 
-# Set by the layout from what it has just arranged and drawn: a second layout and
-# a repaint for it would send the same frame again (Textual re-lays out a widget
-# whose virtual size changed, though the first layout is what changed it).
-_ARRANGED: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
+def _header_lines(header: Text | None) -> int:
+    """Lines the header takes (0: hidden)."""
+    return 0 if header is None else min(header.plain.count("\n") + 1, _HEADER_LINES)
 
 
-class _PreviewText(Static):
-    """The messages (or a channel's details), as tall as they are."""
+class PreviewLines(ScrollView, can_focus=False):
+    """The messages (or a channel's details), drawn a line at a time.
 
-    virtual_size = _ARRANGED
+    Its size is the layout's and never the text's: showing another conversation
+    changes what it draws, its scroll height and offset, not the layout of the
+    screen, so it costs one frame (a layout would repaint every table's scroll
+    bar, frames more that change nothing). The scroll bar is always there, so the
+    width the text wraps at does not depend on the text. The offset is set in the
+    same step as the text: the first paint is already at the newest message.
+    """
 
+    DEFAULT_CSS = """
+    PreviewLines {
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: scroll;
+        scrollbar-size-vertical: 1;
+        padding: 0 0 0 1;  /* the scroll bar is the right margin */
+    }
+    """
 
-class _PreviewBody(VerticalScroll, can_focus=False):
-    """The scrolling part of the preview; never takes the focus from the tables."""
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
-    virtual_size = _ARRANGED
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._parts: list[Text] = []
+        self._to_last = False
+        self._laid: tuple[int, list[Strip], int] | None = None  # width, lines, before last
 
     def on_mount(self) -> None:
         ascii_scrollbar(self)
+
+    def show(self, parts: Sequence[Text], *, to_last: bool) -> None:
+        """Show ``parts`` one after another, a blank line between two, scrolled to
+        the start of the last one (``to_last``: the newest message, or the end when
+        it is short) or to the top."""
+        self._parts = list(parts)
+        self._to_last = to_last
+        self._laid = None
+        self._place()
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._place()
+
+    def _place(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return  # laid out later: on_resize places it
+        lines, before = self._lines(width)
+        self.virtual_size = Size(width, len(lines))
+        height = self.scrollable_content_region.height
+        y = max(min(before, len(lines) - height), 0) if self._to_last else 0
+        self.scroll_to(y=y, animate=False, force=True, immediate=True)
+
+    def _lines(self, width: int) -> tuple[list[Strip], int]:
+        """The lines at ``width``, and how many come before the last part."""
+        if self._laid is not None and self._laid[0] == width:
+            return self._laid[1], self._laid[2]
+        lines: list[Strip] = []
+        before = 0
+        style = self.visual_style
+        blank = Strip.blank(width, style.rich_style)
+        for index, part in enumerate(self._parts):
+            if index:
+                lines.append(blank)
+                before = len(lines)
+            visual = visualize(self, part, markup=False)
+            lines.extend(Visual.to_strips(self, visual, width, None, style, pad=True))
+        self._laid = (width, lines, before)
+        return lines, before
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._laid = None
+
+    def plain_lines(self) -> list[str]:
+        """Every line as laid out now, scrolled to or not, as plain text."""
+        lines, _ = self._lines(self.scrollable_content_region.width)
+        return [strip.text for strip in lines]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        lines, _ = self._lines(width)
+        index = self.scroll_offset.y + y
+        if 0 <= index < len(lines):
+            return lines[index]
+        return Strip.blank(width, self.visual_style.rich_style)
 
 
 class Preview(Vertical, can_focus=False):
     """The selected conversation: a header, then its last messages.
 
     ``show_conversation``, ``show_text`` and ``show_placeholder`` replace what is
-    shown in one step (both parts are updated before the next frame).
+    shown in one step (both parts are updated before the next frame), without a
+    layout unless the header's height changes.
     """
 
     DEFAULT_CSS = """
@@ -255,14 +335,6 @@ class Preview(Vertical, can_focus=False):
             max-height: 3;  /* _HEADER_LINES */
             text-wrap: nowrap;
             text-overflow: ellipsis;
-            padding: 0 1;
-        }
-        & > _PreviewBody {
-            height: 1fr;
-            scrollbar-size-vertical: 1;
-        }
-        & > _PreviewBody > #preview-body {
-            height: auto;
             padding: 0 1;
         }
     }
@@ -276,7 +348,6 @@ class Preview(Vertical, can_focus=False):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._parts: list[Text] = []
         self.header: Text | None = None
         """The header shown, ``None`` when the preview shows no conversation."""
         self.body = Text(end="")
@@ -286,20 +357,15 @@ class Preview(Vertical, can_focus=False):
         header = Static(id="preview-header")
         header.display = False
         yield header
-        with _PreviewBody():
-            yield _PreviewText(self.body, id="preview-body")
+        yield PreviewLines(id="preview-body")
 
     @property
     def _header(self) -> Static:
         return self.query_one("#preview-header", Static)
 
     @property
-    def _body(self) -> Static:
-        return self.query_one("#preview-body", Static)
-
-    @property
-    def _scroll(self) -> _PreviewBody:
-        return self.query_one(_PreviewBody)
+    def _body(self) -> PreviewLines:
+        return self.query_one("#preview-body", PreviewLines)
 
     def show_conversation(
         self,
@@ -319,11 +385,7 @@ class Preview(Vertical, can_focus=False):
         head, body = header_text(header, reveal), messages_text(parts)
         if self.header is not None and _same(head, self.header) and _same(body, self.body):
             return  # nothing would change on screen: no frame
-        self.header = head
-        self._parts = parts
-        self._set(head, body)
-        if not self._scroll_before_paint():
-            self.call_after_refresh(self._scroll_to_last)  # not laid out yet
+        self._set(head, body, parts, to_last=True)
 
     def update_header(self, header: ConversationHeader, reveal: bool) -> None:
         """Redraw the header of the conversation shown (the wait has grown); the
@@ -333,75 +395,27 @@ class Preview(Vertical, can_focus=False):
         text = header_text(header, reveal)
         if _same(text, self.header):
             return
-        self.header = text
-        self._header.update(text)
+        self._set_header(text)
 
     def show_text(self, text: Text) -> None:
         """Show any text (a channel's description) instead of a conversation."""
-        self._parts = []
-        self.header = None
-        self._set(None, text)
-        self._scroll.scroll_home(animate=False)
+        self._set(None, text, [text], to_last=False)
 
     def show_placeholder(self, message: str) -> None:
         """Say why there is nothing to show: "No conversation selected", "Loading…"."""
         self.show_text(Text(glyphs().text(message), style=Style(dim=True, italic=True), end=""))
 
-    def _set(self, header: Text | None, body: Text) -> None:
+    def _set(self, header: Text | None, body: Text, parts: list[Text], *, to_last: bool) -> None:
+        self._set_header(header)
         self.body = body
-        header_widget = self._header
+        self._body.show(parts, to_last=to_last)
+
+    def _set_header(self, header: Text | None) -> None:
+        """A layout only when the header's height changes."""
+        before, self.header = self.header, header
+        widget = self._header
         if header is None:
-            header_widget.display = False
-        else:
-            header_widget.update(header)
-            header_widget.display = True
-        self._body.update(body)
-
-    def _scroll_before_paint(self) -> bool:
-        """Scroll to the newest message in the frame that draws it: no second jump.
-
-        The body's new height is not laid out yet, so ``scroll_to`` would clamp to
-        the old one; the lines are counted here (as ``lines_before_last`` does)
-        and the offset set the way Textual's compositor sets an anchored one.
-        False when the preview has no size yet (it scrolls after the first frame).
-        """
-        scroll, body = self._scroll, self._body
-        width, height = self.content_region.size  # the header's lines come off it
-        if self.header is not None:
-            header = self._header
-            lines = min(len(self.header.plain.split("\n")), _HEADER_LINES)
-            height -= lines + header.styles.gutter.height
-        height -= scroll.styles.gutter.height
-        if width <= 0 or height <= 0 or not self._parts:
-            return False
-        gutter = body.styles.gutter.width + scroll.styles.gutter.width
-        bar = scroll.styles.scrollbar_size_vertical
-        before, total = self._heights(max(width - gutter, 1))
-        shows_bar = total > height and bar > 0
-        if shows_bar:  # narrower lines
-            before, total = self._heights(max(width - bar - gutter, 1))
-        # The scroll bar too, or the first frame would draw the lines at full width
-        # and the next one again beside the bar that the layout found was needed.
-        scroll.show_vertical_scrollbar = shows_bar
-        if shows_bar or scroll._vertical_scrollbar is not None:
-            scroll.vertical_scrollbar.display = shows_bar
-        y = max(min(before, total - height), 0)
-        scroll.set_reactive(_PreviewBody.scroll_y, float(y))
-        scroll.set_reactive(_PreviewBody.scroll_target_y, float(y))
-        scroll.vertical_scrollbar.position = y
-        scroll.refresh()
-        return True
-
-    def _heights(self, width: int) -> tuple[int, int]:
-        """Lines before the newest message, and in all, wrapped at ``width``."""
-        styles = self._body.styles
-        before = lines_before_last(self._parts, styles, width)
-        last = Content.from_rich_text(self._parts[-1]).get_height(_rules(styles), width)
-        return before, before + last
-
-    def _scroll_to_last(self) -> None:
-        if not self._parts:
+            widget.display = False
             return
-        body = self._body
-        y = lines_before_last(self._parts, body.styles, body.content_region.width)
-        self._scroll.scroll_to(y=y, animate=False)
+        widget.update(header, layout=_header_lines(header) != _header_lines(before))
+        widget.display = True

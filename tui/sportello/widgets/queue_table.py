@@ -26,7 +26,7 @@ screen, which changes the :class:`QueueView` and calls :meth:`refresh_view`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import ClassVar, NamedTuple
 
@@ -288,6 +288,11 @@ class QueueTable(ScrollView, can_focus=True):
         self._chosen = False
         self.arriving = False
         """Channels are still reporting for the first time (the dashboard says)."""
+        self.on_highlight: Callable[[QueueRow | None], None] | None = None
+        """Called at once, while the key is handled, when the cursor moves to another
+        conversation, instead of posting :class:`Highlighted`: what it changes (the
+        preview) then reaches the terminal in the cursor's own frame. A message is
+        handled after Textual has drawn the moved cursor, a frame later."""
         self._last_state = self._view.state
         self._last_rows = self._view.rows
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
@@ -463,7 +468,7 @@ class QueueTable(ScrollView, can_focus=True):
     def on_mount(self) -> None:
         self.set_class(sixteen_colours(self.app.console.color_system), FEW_COLOURS)
         ascii_scrollbar(self)
-        if self._cursor_row is not None:
+        if self._cursor_row is not None:  # the first row: a message, the screen is still mounting
             self.post_message(self.Highlighted(self, self._cursor_row))
 
     def on_resize(self, event: events.Resize) -> None:
@@ -617,6 +622,11 @@ class QueueTable(ScrollView, can_focus=True):
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height)
 
+    @property
+    def page_size(self) -> int:
+        """The rows PgDn and PgUp move by."""
+        return self._page()
+
     def _refresh_changed(self) -> None:
         """Repaint only the lines whose text or style changes (a new board, a wait
         ticking at a resolution the screen does not show): over SSH, bytes in
@@ -666,7 +676,13 @@ class QueueTable(ScrollView, can_focus=True):
             and new_row is not None
             and old_row.conversation_id != new_row.conversation_id
         ):
-            self.post_message(self.Highlighted(self, new_row))
+            self._highlight(new_row)
+
+    def _highlight(self, row: QueueRow | None) -> None:
+        if self.on_highlight is not None:
+            self.on_highlight(row)
+        else:
+            self.post_message(self.Highlighted(self, row))
 
 
 _BOLD = Style(bold=True)
