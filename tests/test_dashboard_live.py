@@ -303,3 +303,30 @@ async def test_boards_in_a_row_do_not_grow_the_frozen_generation(tmp_path: Path)
     finally:
         gc.unfreeze()  # the next tests start as the process did
     assert grown <= 0, f"the frozen generation grew by {grown} objects in 10 boards"
+
+
+async def test_a_rebuilt_board_with_kept_rows_shows_them_older(tmp_path: Path) -> None:
+    """Rows of a channel that did not change are kept by a rebuild (issue 14): the
+    advance of a rebuilt update is shown on them as on a light update's."""
+    from sportello.core.queue_view import PreparedRows
+
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        await _settle(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue")
+        row = queue.selected_row  # type: ignore[attr-defined]
+        assert row is not None
+        update = _last_update(app)
+        rebuilt = replace(
+            update,
+            prepared=PreparedRows(list(update.prepared)),
+            advance={row.channel_id: 3 * 3600.0},
+        )
+        screen.apply(rebuilt)
+        await pilot.pause()
+        assert screen.view.rows is rebuilt.prepared
+        header = screen._header(row)
+        assert header.wait_s == pytest.approx(row.wait_s + 3 * 3600.0)
+        assert queue._advance == {row.channel_id: 3 * 3600.0}  # type: ignore[attr-defined]

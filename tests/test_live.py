@@ -296,3 +296,43 @@ async def test_a_collector_that_stops_is_restarted_then_the_lead_is_given_up(
             other.release_lead()
         await asyncio.sleep(0.3)
         assert len(runs) == 3, "it went on restarting after giving up"
+
+
+async def test_a_rebuild_keeps_the_rows_of_unchanged_channels_and_ages_them(
+    tmp_path: Path,
+) -> None:
+    """Issue 14: the board is rebuilt per changed channel. The rows of a channel
+    whose queue did not change are kept; the update says how much older they are."""
+    from sportello.core.queue_view import BoardRows, PreparedRows, built_at
+
+    config = make_config(tmp_path / "s.db", {"a": "good", "b": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        await store.apply_fetch("a", state(3, "a"), START.timestamp())
+        await store.apply_fetch("b", state(2, "b"), START.timestamp())
+    clock = Clock()
+    updates: list[LiveUpdate[PreparedRows]] = []
+    live: Live[PreparedRows] = Live(
+        config, updates.append, BoardRows(), built_at=built_at, clock=clock, collect=False
+    )
+    async with running(live):
+        await run_until(live, updates, 1)  # type: ignore[arg-type]
+        first = updates[-1]
+        assert first.advance == {}
+        clock.now = START + timedelta(minutes=2)
+        assert live.store is not None
+        await live.store.apply_fetch("a", state(4, "a"), clock.now.timestamp())
+        live.refresh_now()
+        await run_until(live, updates, 2)  # type: ignore[arg-type]
+        rebuilt = updates[-1]
+    assert rebuilt.prepared is not first.prepared
+    assert rebuilt.advance == {"b": pytest.approx(120.0)}, "a was rebuilt now, b kept"
+    old_b = [r for r in first.prepared if r.channel_id == "b"]
+    new_b = [r for r in rebuilt.prepared if r.channel_id == "b"]
+    assert len(new_b) == 2 and all(x is y for x, y in zip(old_b, new_b, strict=True))
+    assert len([r for r in rebuilt.prepared if r.channel_id == "a"]) == 4
+    # What the screen shows, a kept row's wait plus the advance, is the wait now.
+    waits = dict(zip(rebuilt.board.queue, rebuilt.board.waits, strict=True))
+    for row in rebuilt.prepared:
+        shown = row.wait_s + rebuilt.advance.get(row.channel_id, 0.0)
+        assert shown == pytest.approx(waits[row.item])

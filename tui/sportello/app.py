@@ -21,7 +21,7 @@ from sportello.core.gc_policy import FullCollections, defer_full_collections
 from sportello.core.keymap import BY_ID, check_keymap
 from sportello.core.live import Live, opening_board
 from sportello.core.live_update import LiveUpdate, Refresh
-from sportello.core.queue_view import QueueRow, build_board_rows
+from sportello.core.queue_view import BoardRows, QueueRow, built_at
 from sportello.core.settings import Config
 from sportello.core.store_contract import StoreBackend, StoreError
 from sportello.messages import BoardUpdated, LiveStopped
@@ -55,7 +55,7 @@ class SportelloApp(App[int]):
         super().__init__()
         self.config = config
         self.live: Live[list[QueueRow]] = Live(
-            config, self._publish, self._prepare, clock=clock, collect=collect
+            config, self._publish, BoardRows(), built_at=built_at, clock=clock, collect=collect
         )
         self.desk = Desk(config, self._store, clock=lambda: clock().timestamp())
         self.desk.on_enqueue = self.live.wake_delivery
@@ -66,9 +66,6 @@ class SportelloApp(App[int]):
 
     def _store(self) -> StoreBackend | None:
         return self.live.store
-
-    def _prepare(self, board: Board) -> list[QueueRow]:
-        return build_board_rows(board)
 
     def _publish(self, update: LiveUpdate[list[QueueRow]]) -> None:
         self.dashboard.post_message(BoardUpdated(update))

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from itertools import chain
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -64,6 +64,7 @@ class Live(Generic[T]):
         publish: Callable[[LiveUpdate[T]], None],
         prepare: Callable[[Board], T],
         *,
+        built_at: Callable[[T], Mapping[str, float]] | None = None,
         clock: Clock = utc_now,
         check_s: float = 1.0,
         tick_s: float = 30.0,
@@ -75,6 +76,9 @@ class Live(Generic[T]):
         self.config = config
         self._publish = publish
         self._prepare = prepare
+        # Per channel, when the waits of what ``prepare`` made were worked out, if
+        # not at the board's time (it reused the rows of unchanged channels).
+        self._built_at = built_at
         self.clock = clock
         self.check_s = check_s
         self.tick_s = tick_s
@@ -328,7 +332,8 @@ class Live(Generic[T]):
         assert self._last_update is not None
         last = self._last_update
         status = await self._status(store, [], self.clock().timestamp())
-        self._emit(replace(last, role=self.role, paused=True, status=status, advance={}))
+        # The same board and rows: the same advance goes with them.
+        self._emit(replace(last, role=self.role, paused=True, status=status))
 
     def _emit(self, update: LiveUpdate[T]) -> None:
         self._last_update = update
@@ -383,11 +388,20 @@ class Live(Generic[T]):
             actions=self._actions,
         )
         board = replace(light, queue=last.queue, waits=last.waits, complete=True)
-        advance = {
-            channel.id: schedule_for(channel).open_seconds(last.now, now)
-            for channel in self.config.channels
-        }
+        advance = self._advance(prepared, last.now, now)
         self._emit(LiveUpdate(board, self.role, self.paused, prepared, advance, status))
+
+    def _advance(self, prepared: T, made_at: float, now: float) -> dict[str, float]:
+        """Per channel, the open time between when the waits of ``prepared`` were
+        worked out (``made_at``, unless ``built_at`` says otherwise) and ``now``:
+        what the screen adds to every wait it shows. Channels at zero are left out."""
+        built = self._built_at(prepared) if self._built_at is not None else {}
+        advance = {}
+        for channel in self.config.channels:
+            since = built.get(channel.id, made_at)
+            if since < now:
+                advance[channel.id] = schedule_for(channel).open_seconds(since, now)
+        return advance
 
     async def _read_queue(
         self,
@@ -404,7 +418,9 @@ class Live(Generic[T]):
             items = await store.waiting(record.id)
             if items != self._items.get(record.id):
                 changed = True
-            self._items[record.id] = items
+                # Only when changed: the rows made of the items in hand stay valid
+                # (build_board_rows keeps them), and one copy of each item is kept.
+                self._items[record.id] = items
             self._seen[record.id] = key
         known = {record.id for record in records}
         for stale in set(self._items) - known:
@@ -442,7 +458,8 @@ class Live(Generic[T]):
         if board.complete:
             self._last = (board, prepared)
             self._full_at = time.monotonic()
-        self._emit(LiveUpdate(board, self.role, self.paused, prepared, status=status))
+        advance = self._advance(prepared, board.now, board.now)
+        self._emit(LiveUpdate(board, self.role, self.paused, prepared, advance, status))
 
 
 RECENT_ACTIONS_S = 3600.0  # a finished action is shown for an hour ("sent 5m ago")

@@ -20,7 +20,7 @@ import queue
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
-from itertools import compress, repeat
+from itertools import compress, groupby, repeat
 from operator import attrgetter, contains, eq, indexOf, neg, sub
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -34,12 +34,14 @@ if TYPE_CHECKING:
     from sportello.core.board import Board
 
 __all__ = [
+    "BoardRows",
     "PreparedRows",
     "QueueRow",
     "QueueView",
     "SortOrder",
     "build_board_rows",
     "build_rows",
+    "built_at",
     "prepare_rows",
     "release_in_bites",
     "release_later",
@@ -238,17 +240,46 @@ class PreparedRows(list[QueueRow]):
     rather than this list itself.
     """
 
-    __slots__ = ("orders",)
+    __slots__ = ("orders", "runs")
 
     orders: dict[SortOrder, _Slice]
+    runs: dict[str, _Run]
+    """Per channel, the rows it was made of (from :func:`build_board_rows`): the
+    next board reuses those of a channel whose queue has not changed."""
 
-    def __init__(self, rows: Iterable[QueueRow] = (), *, _columns: _Columns | None = None) -> None:
+    def __init__(
+        self,
+        rows: Iterable[QueueRow] = (),
+        *,
+        _columns: _Columns | None = None,
+        _runs: dict[str, _Run] | None = None,
+    ) -> None:
         plain = rows if type(rows) is list else list(rows)
         super().__init__(plain)
+        self.runs = _runs if _runs is not None else {}
         if _columns is None:
             self.orders = _orders(plain, _Columns.of(plain))
         else:  # from build_rows: already worst gap first
             self.orders = _orders(plain, _columns, gap_sorted=True)
+
+    @property
+    def built_at(self) -> dict[str, float]:
+        """Per channel, when (the board's ``now``) its rows' waits were worked out;
+        only channels whose rows a later board reused from an earlier one differ
+        from the board's own time. The waits shown are the rows' plus the open
+        time since then (``LiveUpdate.advance``)."""
+        return {channel_id: run.built_at for channel_id, run in self.runs.items()}
+
+
+class _Run(NamedTuple):
+    """One channel's rows, worst gap first, made from ``items`` at ``built_at``."""
+
+    items: list[QueueItem]
+    label: str
+    expect_s: float
+    built_at: float
+    rows: list[QueueRow]
+    hays: list[str]
 
 
 def release_in_bites(rows: Sequence[QueueRow]) -> None:
@@ -338,14 +369,35 @@ def build_rows(
         channel_id: inert(labels.get(channel_id, channel_id), 40)
         for channel_id in set(map(_ITEM_CHANNEL, items))
     }
-    folded_labels = {channel_id: fold(label) for channel_id, label in clean_labels.items()}
+    rows, hays, chans = _make_rows(items, order, clean_labels, clean_waits, expects)
+    columns = _Columns(
+        list(map(ids.__getitem__, order)),
+        list(map(since.__getitem__, order)),
+        list(map(clean_waits.__getitem__, order)),
+        list(map(gaps.__getitem__, order)),
+        hays,
+        chans,
+    )
+    return PreparedRows(rows, _columns=columns)
+
+
+def _make_rows(
+    items: Sequence[QueueItem],
+    order: Iterable[int],
+    labels: Mapping[str, str],
+    waits: Sequence[float],
+    expects: Sequence[float],
+) -> tuple[list[QueueRow], list[str], list[str]]:
+    """The rows of ``items`` taken in ``order`` (labels inert), their haystacks and
+    channel ids."""
+    folded_labels = {channel_id: fold(label) for channel_id, label in labels.items()}
     rows: list[QueueRow] = []
     hays: list[str] = []
     chans: list[str] = []
     for i in order:
         item = items[i]
         channel_id = item.channel_id
-        label = clean_labels[channel_id]
+        label = labels[channel_id]
         subject = item.subject
         if len(subject) > _HAYSTACK_SUBJECT:
             subject = subject[:_HAYSTACK_SUBJECT]
@@ -359,25 +411,129 @@ def build_rows(
         # fold() in line for the common case: ASCII text is only lower-cased.
         fields = fields.lower() if fields.isascii() else fold(fields)
         haystack = f"{folded_labels[channel_id]}\n{fields}\n{item.search_text}"
-        rows.append(_new_row((item, label, clean_waits[i], expects[i], haystack)))
+        rows.append(_new_row((item, label, waits[i], expects[i], haystack)))
         hays.append(haystack)
         chans.append(channel_id)
+    return rows, hays, chans
+
+
+def build_board_rows(board: Board, previous: PreparedRows | None = None) -> PreparedRows:
+    """The queue rows of a board (``sportello.core.board``), with its channels' labels.
+
+    With ``previous`` (the rows of an earlier board), a channel whose queue is
+    the same as then (equal items, label and expectation) keeps its rows as they
+    were made: only changed channels' rows are made again, and every row is
+    placed by its wait now (its wait then plus the open time since, which
+    ``built_at`` tells the screen). The orders are worked out over all rows.
+    """
+    from sportello.core.board import schedule_for  # board imports nothing of this module
+
+    labels = {row.channel.id: inert(row.channel.label, 40) for row in board.channels}
+    expect = {row.channel.id: row.channel.expectation.total_seconds() for row in board.channels}
+    schedules = {row.channel.id: schedule_for(row.channel) for row in board.channels}
+    old = previous.runs if previous is not None else {}
+    runs: dict[str, _Run] = {}
+    advance: dict[str, float] = {}
+    for channel_id, (items, waits) in _by_channel(board.queue, board.waits).items():
+        label = labels.get(channel_id) or inert(channel_id, 40)
+        expect_s = expect.get(channel_id, 0.0)
+        run = old.get(channel_id)
+        schedule = schedules.get(channel_id)
+        if (
+            run is None
+            or schedule is None
+            or run.label != label
+            or run.expect_s != expect_s
+            or run.built_at > board.now
+            or run.items != items
+        ):
+            run = _make_run(items, waits, label, expect_s, board.now)
+        elif run.built_at < board.now:
+            advance[channel_id] = schedule.open_seconds(run.built_at, board.now)
+        runs[channel_id] = run
+    return _merged(runs, advance)
+
+
+class BoardRows:
+    """:func:`build_board_rows` that remembers: each board reuses the rows of the
+    channels whose queue has not changed since the last complete board. Called
+    from one thread at a time (the live worker's)."""
+
+    def __init__(self) -> None:
+        self._last: PreparedRows | None = None
+
+    def __call__(self, board: Board) -> PreparedRows:
+        rows = build_board_rows(board, self._last)
+        if board.complete:
+            self._last = rows
+        return rows
+
+
+def built_at(rows: Sequence[QueueRow]) -> dict[str, float]:
+    """:attr:`PreparedRows.built_at` of any rows (plain rows: none)."""
+    return rows.built_at if isinstance(rows, PreparedRows) else {}
+
+
+def _by_channel(
+    items: Sequence[QueueItem], waits: Sequence[float]
+) -> dict[str, tuple[list[QueueItem], list[float]]]:
+    """Items and their waits per channel, in their order (the board's queue is
+    one channel after another: whole runs are sliced, not walked)."""
+    if len(items) != len(waits):
+        raise ValueError(f"{len(items)} items but {len(waits)} waits")
+    groups: dict[str, tuple[list[QueueItem], list[float]]] = {}
+    start = 0
+    for channel_id, run in groupby(map(_ITEM_CHANNEL, items)):
+        end = start + len(list(run))
+        its, ws = groups.setdefault(channel_id, ([], []))
+        its.extend(items[start:end])
+        ws.extend(waits[start:end])
+        start = end
+    return groups
+
+
+def _make_run(
+    items: list[QueueItem], waits: list[float], label: str, expect_s: float, now: float
+) -> _Run:
+    clean = [0.0 if w != w else float(w) for w in waits]
+    order = order_by(
+        [expect_s - w for w in clean], list(map(_ITEM_SINCE, items)), list(map(_ITEM_ID, items))
+    )
+    channel_id = items[0].channel_id
+    expects = [expect_s] * len(items)
+    rows, hays, _ = _make_rows(items, order, {channel_id: label}, clean, expects)
+    return _Run(items, label, expect_s, now, rows, hays)
+
+
+def _merged(runs: dict[str, _Run], advance: Mapping[str, float]) -> PreparedRows:
+    """All runs' rows worst gap first, placed by their waits plus ``advance``."""
+    rows: list[QueueRow] = []
+    hays: list[str] = []
+    chans: list[str] = []
+    waits: list[float] = []
+    gaps: list[float] = []
+    for channel_id, run in runs.items():
+        ahead = advance.get(channel_id, 0.0)
+        run_waits = list(map(_BY_WAIT, run.rows))
+        if ahead:
+            run_waits = [w + ahead for w in run_waits]
+        rows += run.rows
+        hays += run.hays
+        chans += repeat(channel_id, len(run.rows))
+        waits += run_waits
+        gaps += [w - run.expect_s for w in run_waits]
+    ids = list(map(_BY_ID, rows))
+    since = list(map(_BY_WAITING_SINCE, rows))
+    order = order_by(list(map(neg, gaps)), since, ids)
     columns = _Columns(
         list(map(ids.__getitem__, order)),
         list(map(since.__getitem__, order)),
-        list(map(clean_waits.__getitem__, order)),
+        list(map(waits.__getitem__, order)),
         list(map(gaps.__getitem__, order)),
-        hays,
-        chans,
+        list(map(hays.__getitem__, order)),
+        list(map(chans.__getitem__, order)),
     )
-    return PreparedRows(rows, _columns=columns)
-
-
-def build_board_rows(board: Board) -> PreparedRows:
-    """The queue rows of a board (``sportello.core.board``), with its channels' labels."""
-    labels = {row.channel.id: row.channel.label for row in board.channels}
-    expect = {row.channel.id: row.channel.expectation.total_seconds() for row in board.channels}
-    return build_rows(board.queue, labels, board.waits, expect)
+    return PreparedRows(list(map(rows.__getitem__, order)), _columns=columns, _runs=runs)
 
 
 def _orders(

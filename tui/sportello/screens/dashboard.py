@@ -181,8 +181,10 @@ class DashboardScreen(TriageActions, Screen[None]):
         if rebuilt:
             old = self.view.rows
             self.view.set_rows(update.prepared)
-            self._advance = {}
-            queue.set_advance({})
+            # Rows of channels that did not change were kept as they were: their
+            # waits are still those of when they were made, plus the advance.
+            self._advance = dict(update.advance)
+            queue.set_advance(update.advance)
             queue.refresh_view(self.view)
             self._freeze(board.complete)
             # Nothing shows the old rows now: free them off the screen's thread.
