@@ -109,6 +109,20 @@ def test_haystack_has_what_the_owner_may_search() -> None:
         assert needle in row.haystack
 
 
+def test_the_messages_are_searched_where_the_item_keeps_them_not_copied() -> None:
+    """Issue 14 (memory): the start of the last messages is a few hundred characters
+    a row; the row's haystack does not copy it, the filter reads the item's."""
+    message = "il pacco è arrivato rotto, vorrei un rimborso " * 4
+    (row,) = rows_of(item(1, "mail", name="Luca", messages=(message,)))
+    assert row.item.search_text and row.item.search_text not in row.haystack
+    assert "rimborso" not in row.haystack
+    assert row.holds("rimborso") and row.holds("luca") and not row.holds("spedizione")
+    view = QueueView()
+    view.set_rows(rows_of(item(1, "mail", messages=(message,)), item(2, "mail", name="Rimborso")))
+    view.set_filter("rimborso")
+    assert sorted(ids(view.visible)) == [1, 2]  # in the messages, in the name
+
+
 def test_row_text_is_masked_unless_revealed() -> None:
     (row,) = rows_of(item(1, email="maria@example.it", subject="call 347 1234567"))
     assert row.customer_text() == "m•••@e•••.it"

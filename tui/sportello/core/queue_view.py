@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from itertools import compress, groupby, repeat
-from operator import attrgetter, contains, eq, indexOf, neg, sub
+from operator import attrgetter, contains, eq, indexOf, neg, or_, sub
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sportello.core.folding import fold
@@ -67,7 +67,8 @@ class QueueRow(NamedTuple):
     wait_s: float  # the board's own float (Board.waits), not a copy
     expect_s: float  # one float per channel
     # Folded (sportello.core.folding): channel, name, e-mail, phone (also digits only),
-    # subject, and the start of the last messages (the item's search text).
+    # handle and subject. The filter searches the item's search text too (the start
+    # of the last messages, folded): kept once, on the item, not copied in here.
     haystack: str
 
     @property
@@ -83,6 +84,10 @@ class QueueRow(NamedTuple):
     @property
     def channel_id(self) -> str:
         return self.item.channel_id
+
+    def holds(self, token: str) -> bool:
+        """Whether the filter finds ``token`` (folded) in this row."""
+        return token in self.haystack or token in self.item.search_text
 
     def customer_text(self, reveal: bool = False) -> str:
         """The customer's name, else masked e-mail/phone (all of it when ``reveal``).
@@ -149,6 +154,7 @@ _BY_CHANNEL_ID = attrgetter("item.channel_id")
 _BY_WAIT = attrgetter("wait_s")
 _BY_GAP = attrgetter("gap_s")
 _BY_HAYSTACK = attrgetter("haystack")
+_BY_SEARCH_TEXT = attrgetter("item.search_text")
 _BY_LABEL = attrgetter("channel_label")
 
 
@@ -166,20 +172,32 @@ class _Slice:
     filter that keeps every row returns the same slice.
     """
 
-    __slots__ = ("_chans", "_hays", "rows")
+    __slots__ = ("_chans", "_hays", "_texts", "rows")
 
     def __init__(
-        self, rows: list[QueueRow], hays: list[str] | None = None, chans: list[str] | None = None
+        self,
+        rows: list[QueueRow],
+        hays: list[str] | None = None,
+        chans: list[str] | None = None,
+        texts: list[str] | None = None,
     ) -> None:
         self.rows = rows
         self._hays = hays
         self._chans = chans
+        self._texts = texts
 
     @property
     def hays(self) -> list[str]:
         if self._hays is None:
             self._hays = list(map(_BY_HAYSTACK, self.rows))
         return self._hays
+
+    @property
+    def texts(self) -> list[str]:
+        """The items' search texts (the start of their last messages, folded)."""
+        if self._texts is None:
+            self._texts = list(map(_BY_SEARCH_TEXT, self.rows))
+        return self._texts
 
     @property
     def chans(self) -> list[str]:
@@ -196,10 +214,11 @@ class _Slice:
             list(compress(self.rows, keep)),
             None if self._hays is None else list(compress(self._hays, keep)),
             list(compress(self._chans, keep)) if chans and self._chans is not None else None,
+            None if self._texts is None else list(compress(self._texts, keep)),
         )
 
 
-_EMPTY = _Slice([], [], [])
+_EMPTY = _Slice([], [], [], [])
 
 
 class _Columns(NamedTuple):
@@ -410,7 +429,7 @@ def _make_rows(
         )
         # fold() in line for the common case: ASCII text is only lower-cased.
         fields = fields.lower() if fields.isascii() else fold(fields)
-        haystack = f"{folded_labels[channel_id]}\n{fields}\n{item.search_text}"
+        haystack = f"{folded_labels[channel_id]}\n{fields}"
         rows.append(_new_row((item, label, waits[i], expects[i], haystack)))
         hays.append(haystack)
         chans.append(channel_id)
@@ -593,8 +612,10 @@ def _matching(source: _Slice, tokens: tuple[str, ...], channel: str | None) -> _
     result = source
     if channel is not None:
         result = result.where(map(eq, result.chans, repeat(channel)), chans=True)
-    for token in tokens:
-        result = result.where(map(contains, result.hays, repeat(token)))
+    for token in tokens:  # a word is in the row's fields or in its messages
+        in_fields = map(contains, result.hays, repeat(token))
+        in_texts = map(contains, result.texts, repeat(token))
+        result = result.where(map(or_, in_fields, in_texts))
     return result
 
 
