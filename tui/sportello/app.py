@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from typing import Any, ClassVar
 
 from textual import events
@@ -18,6 +19,7 @@ from sportello.commands import SportelloCommands
 from sportello.core.board import Board
 from sportello.core.desk import Desk
 from sportello.core.gc_policy import FullCollections, defer_full_collections
+from sportello.core.interpreter_turns import favour_the_screen
 from sportello.core.keymap import BY_ID, check_keymap
 from sportello.core.live import Live, opening_board
 from sportello.core.live_update import LiveUpdate, Refresh
@@ -63,6 +65,7 @@ class SportelloApp(App[int]):
         self._live_task: asyncio.Task[None] | None = None
         self._collections = FullCollections()
         self._thresholds: tuple[int, int, int] | None = None
+        self._switch_s: float | None = None
 
     def _store(self) -> StoreBackend | None:
         return self.live.store
@@ -82,8 +85,10 @@ class SportelloApp(App[int]):
             self.set_keymap(keymap)
         self._live_task = asyncio.create_task(self._run_live(), name="live")
         watch_terminal(self)
-        # Full collections while nobody types (sportello.core.gc_policy).
+        # Full collections while nobody types (sportello.core.gc_policy), and the
+        # interpreter back to the screen's thread soon (sportello.core.interpreter_turns).
         self._thresholds = defer_full_collections()
+        self._switch_s = favour_the_screen()
         self.set_interval(5.0, self._collections.tick)
 
     async def on_event(self, event: events.Event) -> None:
@@ -114,6 +119,8 @@ class SportelloApp(App[int]):
         """
         if self._thresholds is not None:
             gc.set_threshold(*self._thresholds)
+        if self._switch_s is not None:
+            sys.setswitchinterval(self._switch_s)
         task = self._live_task
         if task is None or task.done():
             return
