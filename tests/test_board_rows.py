@@ -157,3 +157,44 @@ def test_board_rows_remember_the_last_complete_board_only() -> None:
     assert after.built_at == dict.fromkeys(queues, T0)
     assert built_at(list(whole)) == {}
     assert datetime.fromtimestamp(T0, UTC).weekday() == 0
+
+
+# -- search strings made on the first / (issue 14) ---------------------------------
+
+
+def test_a_board_read_without_search_texts_has_rows_the_filter_waits_for() -> None:
+    rnd = random.Random(11)
+    queues = {"mail": items(rnd, "mail", 30, 1), "chat": items(rnd, "chat", 30, 100)}
+    plain = {cid: [replace(i, search_text="") for i in its] for cid, its in queues.items()}
+    unsearched = build_board_rows(replace(board(T0, plain), searchable=False))
+    assert not unsearched.searchable
+    assert {row.haystack for row in unsearched} == {""}, "no haystack is made"
+    view = QueueView()
+    view.set_rows(unsearched)
+    view.set_filter("cliente 7")
+    assert view.search_pending and len(view.visible) == 60  # nothing hidden meanwhile
+    view.set_channel("chat")
+    assert len(view.visible) == 30  # the channel filter needs no haystack
+    # The filter was used: the queue is read with its texts, the rows made again,
+    # though the items are the same conversations.
+    searched = build_board_rows(board(T0 + 60, queues), unsearched)
+    assert searched.searchable and searched.built_at == dict.fromkeys(queues, T0 + 60)
+    view.set_rows(searched)
+    assert not view.search_pending
+    expected = [
+        r for r in searched if r.channel_id == "chat" and r.holds("cliente") and r.holds("7")
+    ]
+    assert expected and sorted(ids_of(view.visible)) == sorted(ids_of(expected))
+
+
+def test_a_searchable_board_never_keeps_unsearchable_rows_but_the_reverse_may() -> None:
+    rnd = random.Random(12)
+    queues = {"mail": items(rnd, "mail", 10, 1)}
+    searched = build_board_rows(board(T0, queues))
+    kept = build_board_rows(replace(board(T0 + 60, queues), searchable=False), searched)
+    assert kept.built_at == {"mail": T0} and kept.searchable  # its haystacks are still good
+
+
+def ids_of(rows: object) -> list[int]:
+    assert isinstance(rows, (list, tuple))
+    return [row.conversation_id for row in rows]

@@ -357,3 +357,35 @@ async def test_no_opening_board_from_a_store_that_cannot_be_read(tmp_path: Path)
 
     (tmp_path / "store.db").write_bytes(b"not a database")
     assert await opening_board(demo_config(tmp_path / "store.db")) is None
+
+
+async def test_the_first_slash_makes_a_big_queue_searchable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a big queue is read without its search texts; the first / reads
+    them, and what was typed meanwhile is applied once the rows can be searched."""
+    from sportello.core import live as live_module
+
+    monkeypatch.setattr(live_module, "SEARCH_AT_ONCE_UP_TO", 1)  # the demo counts as big
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        screen = dashboard(pilot)
+        queue = screen.query_one("#queue", QueueTable)
+        assert not screen.view.searchable
+        everyone = len(queue.view.visible)
+        word = "ordine"  # in many subjects and messages of the demo, not in all
+        await pilot.press("slash", *word)
+        if not screen.view.searchable:
+            assert len(queue.view.visible) == everyone, "nothing is hidden while it prepares"
+            assert "preparing the search" in title(app)
+        for _ in range(200):
+            if screen.view.searchable:
+                break
+            await pilot.pause(0.05)
+        assert screen.view.searchable
+        await pilot.pause()
+        narrowed = queue.view.visible
+        assert 0 < len(narrowed) < everyone
+        assert all(row.holds(word) for row in narrowed)
+        assert "preparing the search" not in title(app)

@@ -17,7 +17,7 @@ from sportello.core.live import Live
 from sportello.core.live_update import LiveUpdate, Role
 from sportello.core.records import Health, PollOutcome
 from sportello.core.store import Store
-from sportello_sdk import ChannelState, Conversation, Customer
+from sportello_sdk import Author, ChannelState, Conversation, Customer, Message
 from tests.engine_fakes import make_config
 
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -336,3 +336,39 @@ async def test_a_rebuild_keeps_the_rows_of_unchanged_channels_and_ages_them(
     for row in rebuilt.prepared:
         shown = row.wait_s + rebuilt.advance.get(row.channel_id, 0.0)
         assert shown == pytest.approx(waits[row.item])
+
+
+async def test_a_big_queue_is_read_without_search_texts_until_the_filter_wants_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sportello.core.queue_view import BoardRows, PreparedRows, built_at
+
+    monkeypatch.setattr(live_module, "SEARCH_AT_ONCE_UP_TO", 3)
+    config = make_config(tmp_path / "s.db", {"a": "good"})
+    async with await Store.open(config.store_path) as store:
+        await store.sync_channels(config.channels, {})
+        told = tuple(
+            replace(
+                c,
+                messages=(Message(Author.CUSTOMER, START, f"ordine {c.external_id}"),),
+            )
+            for c in state(4, "a").conversations
+        )
+        await store.apply_fetch("a", ChannelState(told), START.timestamp())
+        searched = {item.conversation_id: item.search_text for item in await store.waiting()}
+    assert all(searched.values())
+    updates: list[LiveUpdate[PreparedRows]] = []
+    live: Live[PreparedRows] = Live(
+        config, updates.append, BoardRows(), built_at=built_at, clock=Clock(), collect=False
+    )
+    async with running(live):
+        await run_until(live, updates, 1)  # type: ignore[arg-type]
+        first = updates[-1]
+        assert not first.board.searchable and not first.prepared.searchable
+        assert {item.search_text for item in first.board.queue} == {""}
+        live.want_search()
+        await run_until(live, updates, 2)  # type: ignore[arg-type]
+        second = updates[-1]
+    assert second.board.searchable and second.prepared.searchable
+    assert {i.conversation_id: i.search_text for i in second.board.queue} == searched
+    assert all(row.haystack for row in second.prepared)

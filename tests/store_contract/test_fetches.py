@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -118,6 +119,22 @@ async def test_search_text_is_the_start_of_the_last_messages_folded(
         f"dov'e il mio ordine?\nspedito ieri, arrivera domani\n{expected_long}"
     )
     assert "vecchio" not in item.search_text  # beyond the last three
+
+
+async def test_the_queue_without_search_texts_is_the_same_queue(backend: StoreBackend) -> None:
+    """Issue 14: a big queue is read without them until the filter is first used."""
+    thread = [message("Dov'è il mio ordine?", 2, external_id="m2")]
+    await backend.apply_fetch(
+        "email", state(conversation("c1", messages=thread), conversation("c2")), T0
+    )
+    await backend.apply_fetch("chat", state(conversation("c3", messages=thread)), T0)
+    searched = await backend.waiting()
+    assert searched[0].search_text
+    for channel_id in (None, "email"):
+        plain = await backend.waiting(channel_id, search=False)
+        assert all(item.search_text == "" for item in plain)
+        expected = [i for i in searched if channel_id is None or i.channel_id == channel_id]
+        assert [replace(i, search_text="") for i in expected] == plain
 
 
 async def test_a_new_message_updates_the_search_text(backend: StoreBackend) -> None:

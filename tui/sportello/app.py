@@ -26,7 +26,7 @@ from sportello.core.live_update import LiveUpdate, Refresh
 from sportello.core.queue_view import BoardRows, QueueRow, built_at
 from sportello.core.settings import Config
 from sportello.core.store_contract import StoreBackend, StoreError
-from sportello.messages import BoardUpdated, LiveStopped
+from sportello.messages import BoardUpdated, LiveStopped, SearchWanted
 from sportello.screens.dashboard import DashboardScreen
 from sportello.terminal_watch import watch_terminal
 from sportello.widgets.channel_table import ChannelTable
@@ -75,6 +75,9 @@ class SportelloApp(App[int]):
 
     def on_channel_table_trends_shown(self, message: ChannelTable.TrendsShown) -> None:
         self.live.want_trends(message.shown)  # read only while drawn
+
+    def on_search_wanted(self, message: SearchWanted) -> None:
+        self.live.want_search()  # a big queue's search texts, on the first /
 
     def on_mount(self) -> None:
         problems = check_keymap(self.config.keys)

@@ -22,3 +22,9 @@ class LiveStopped(Message):
     """The live worker failed: the screen keeps what it shows and says so."""
 
     reason: str
+
+
+@dataclass
+class SearchWanted(Message):
+    """The filter was opened: the queue must be searchable (a big one is read
+    without its search texts until then)."""

@@ -132,6 +132,9 @@ class Board:
     queue: tuple[QueueItem, ...]
     waits: tuple[float, ...]  # open-hours wait of each queue item, same order
     complete: bool = True  # False: ``queue`` holds only the head of each channel's queue
+    # False: the items were read without their search texts (a big queue, until the
+    # filter is first used): their rows are made without haystacks.
+    searchable: bool = True
     # The latest action of each conversation that has one still under way or
     # recently done (by conversation id): what the queue says of its delivery.
     actions: Mapping[int, Action] = field(default_factory=dict)

@@ -49,6 +49,12 @@ T = TypeVar("T")
 HEAD_ABOVE = 5_000  # a queue larger than this shows its head first
 HEAD_PER_CHANNEL = 200  # rows of each channel in that first screen
 HEAD_SETTLE_S = 0.3  # pause between showing the head and reading the whole queue
+SEARCH_AT_ONCE_UP_TO = 20_000
+"""A queue this large or smaller is read with its search texts; a larger one
+without them (a few hundred bytes a conversation, and a haystack each) until the
+filter is first used (:meth:`Live.want_search`). A queue that grows past it stops
+being searched until the filter is used; one that shrinks to half is searched
+again (not back and forth around one size: each change reads every queue again)."""
 MIN_GAP_S = 0.25  # between two boards
 GAP_FACTOR = 2.0  # ... or twice as long as the last board took to build
 COLLECTOR_GIVE_UP = 3  # the collector stopped this many times ...
@@ -101,6 +107,11 @@ class Live(Generic[T]):
         self._trends_at = float("-inf")
         # Whether the screen draws the 7-day trends (want_trends): read only then.
         self._trends_wanted = False
+        # Whether queues are read with their search texts (None: not decided yet),
+        # and whether the filter asked for them (then always).
+        self._search: bool | None = None
+        self._search_wanted = False
+        self._searched: dict[str, bool] = {}  # per channel: its items have search texts
         self._requests: set[asyncio.Task[int]] = set()
         self._own_digests: dict[str, str] | None = None  # when first needed, as a viewer
         self._last_update: LiveUpdate[T] | None = None
@@ -149,6 +160,26 @@ class Live(Generic[T]):
         if wanted and not self._trends_wanted:
             self._dirty.set()
         self._trends_wanted = wanted
+
+    def want_search(self) -> None:
+        """The filter is being used: read every queue with its search texts (once;
+        a big queue was read without them) and build rows the filter can search."""
+        if self._search_wanted:
+            return
+        self._search_wanted = True
+        if not self._search:
+            self._search = True  # every channel's queue is read again (_read_queue)
+            self._dirty.set()
+
+    def _decide_search(self, waiting: int) -> None:
+        if self._search_wanted:
+            self._search = True
+        elif self._search is None:
+            self._search = waiting <= SEARCH_AT_ONCE_UP_TO
+        elif self._search and waiting > SEARCH_AT_ONCE_UP_TO:
+            self._search = False
+        elif not self._search and waiting <= SEARCH_AT_ONCE_UP_TO // 2:
+            self._search = True
 
     def _request_done(self, task: asyncio.Task[int]) -> None:
         self._requests.discard(task)
@@ -351,7 +382,9 @@ class Live(Generic[T]):
         if revisions.outbox != self._outbox_seen:
             self._actions = await _latest_actions(store, now)
             self._outbox_seen = revisions.outbox
-        if self._last is None and sum(count for count, _ in summary.values()) > HEAD_ABOVE:
+        waiting = sum(count for count, _ in summary.values())
+        self._decide_search(waiting)
+        if self._last is None and waiting > HEAD_ABOVE:
             # A large queue: first show its exact top, then read the whole of it.
             head = await store.waiting_head(HEAD_PER_CHANNEL)
             await self._compute_and_publish(records, head, responses, now, summary, status)
@@ -387,7 +420,9 @@ class Live(Generic[T]):
             not_polled=status.not_polled,
             actions=self._actions,
         )
-        board = replace(light, queue=last.queue, waits=last.waits, complete=True)
+        board = replace(
+            light, queue=last.queue, waits=last.waits, complete=True, searchable=last.searchable
+        )
         advance = self._advance(prepared, last.now, now)
         self._emit(LiveUpdate(board, self.role, self.paused, prepared, advance, status))
 
@@ -413,9 +448,15 @@ class Live(Generic[T]):
         changed = False
         for record in records:
             key = revisions.queues.get(record.id, 0)
-            if record.id in self._items and self._seen.get(record.id) == key:
+            search = bool(self._search)
+            if (
+                record.id in self._items
+                and self._seen.get(record.id) == key
+                and self._searched.get(record.id) == search
+            ):
                 continue
-            items = await store.waiting(record.id)
+            items = await store.waiting(record.id, search=search)
+            self._searched[record.id] = search
             if items != self._items.get(record.id):
                 changed = True
                 # Only when changed: the rows made of the items in hand stay valid
@@ -452,8 +493,12 @@ class Live(Generic[T]):
                 not_polled=status.not_polled,
                 actions=actions,
             )
+            if board.complete and not searchable:
+                board = replace(board, searchable=False)
             return board, self._prepare(board)
 
+        # The items read so far are what counts (want_search may come meanwhile).
+        searchable = all(self._searched.get(channel_id, True) for channel_id in self._items)
         board, prepared = await asyncio.to_thread(compute)
         if board.complete:
             self._last = (board, prepared)

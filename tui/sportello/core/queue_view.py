@@ -282,6 +282,12 @@ class PreparedRows(list[QueueRow]):
             self.orders = _orders(plain, _columns, gap_sorted=True)
 
     @property
+    def searchable(self) -> bool:
+        """Whether the filter can search these rows: False when a board made them
+        without haystacks (a big queue before the filter was first used)."""
+        return all(run.hays is not None for run in self.runs.values())
+
+    @property
     def built_at(self) -> dict[str, float]:
         """Per channel, when (the board's ``now``) its rows' waits were worked out;
         only channels whose rows a later board reused from an earlier one differ
@@ -298,7 +304,7 @@ class _Run(NamedTuple):
     expect_s: float
     built_at: float
     rows: list[QueueRow]
-    hays: list[str]
+    hays: list[str] | None  # None: made without haystacks (their rows' are empty)
 
 
 def release_in_bites(rows: Sequence[QueueRow]) -> None:
@@ -406,9 +412,11 @@ def _make_rows(
     labels: Mapping[str, str],
     waits: Sequence[float],
     expects: Sequence[float],
+    *,
+    search: bool = True,
 ) -> tuple[list[QueueRow], list[str], list[str]]:
     """The rows of ``items`` taken in ``order`` (labels inert), their haystacks and
-    channel ids."""
+    channel ids. ``search=False``: every haystack is empty (one shared string)."""
     folded_labels = {channel_id: fold(label) for channel_id, label in labels.items()}
     rows: list[QueueRow] = []
     hays: list[str] = []
@@ -417,6 +425,10 @@ def _make_rows(
         item = items[i]
         channel_id = item.channel_id
         label = labels[channel_id]
+        if not search:
+            rows.append(_new_row((item, label, waits[i], expects[i], "")))
+            chans.append(channel_id)
+            continue
         subject = item.subject
         if len(subject) > _HAYSTACK_SUBJECT:
             subject = subject[:_HAYSTACK_SUBJECT]
@@ -444,6 +456,8 @@ def build_board_rows(board: Board, previous: PreparedRows | None = None) -> Prep
     were made: only changed channels' rows are made again, and every row is
     placed by its wait now (its wait then plus the open time since, which
     ``built_at`` tells the screen). The orders are worked out over all rows.
+    A board that is not ``searchable`` gets rows without haystacks
+    (:attr:`PreparedRows.searchable`); a searchable one never keeps such rows.
     """
     from sportello.core.board import schedule_for  # board imports nothing of this module
 
@@ -464,9 +478,10 @@ def build_board_rows(board: Board, previous: PreparedRows | None = None) -> Prep
             or run.label != label
             or run.expect_s != expect_s
             or run.built_at > board.now
+            or (board.searchable and run.hays is None)
             or run.items != items
         ):
-            run = _make_run(items, waits, label, expect_s, board.now)
+            run = _make_run(items, waits, label, expect_s, board.now, search=board.searchable)
         elif run.built_at < board.now:
             advance[channel_id] = schedule.open_seconds(run.built_at, board.now)
         runs[channel_id] = run
@@ -512,7 +527,13 @@ def _by_channel(
 
 
 def _make_run(
-    items: list[QueueItem], waits: list[float], label: str, expect_s: float, now: float
+    items: list[QueueItem],
+    waits: list[float],
+    label: str,
+    expect_s: float,
+    now: float,
+    *,
+    search: bool = True,
 ) -> _Run:
     clean = [0.0 if w != w else float(w) for w in waits]
     order = order_by(
@@ -520,14 +541,14 @@ def _make_run(
     )
     channel_id = items[0].channel_id
     expects = [expect_s] * len(items)
-    rows, hays, _ = _make_rows(items, order, {channel_id: label}, clean, expects)
-    return _Run(items, label, expect_s, now, rows, hays)
+    rows, hays, _ = _make_rows(items, order, {channel_id: label}, clean, expects, search=search)
+    return _Run(items, label, expect_s, now, rows, hays if search else None)
 
 
 def _merged(runs: dict[str, _Run], advance: Mapping[str, float]) -> PreparedRows:
     """All runs' rows worst gap first, placed by their waits plus ``advance``."""
     rows: list[QueueRow] = []
-    hays: list[str] = []
+    hays: list[str] | None = [] if all(run.hays is not None for run in runs.values()) else None
     chans: list[str] = []
     waits: list[float] = []
     gaps: list[float] = []
@@ -537,7 +558,8 @@ def _merged(runs: dict[str, _Run], advance: Mapping[str, float]) -> PreparedRows
         if ahead:
             run_waits = [w + ahead for w in run_waits]
         rows += run.rows
-        hays += run.hays
+        if hays is not None and run.hays is not None:
+            hays += run.hays
         chans += repeat(channel_id, len(run.rows))
         waits += run_waits
         gaps += [w - run.expect_s for w in run_waits]
@@ -549,7 +571,7 @@ def _merged(runs: dict[str, _Run], advance: Mapping[str, float]) -> PreparedRows
         list(map(since.__getitem__, order)),
         list(map(waits.__getitem__, order)),
         list(map(gaps.__getitem__, order)),
-        list(map(hays.__getitem__, order)),
+        None if hays is None else list(map(hays.__getitem__, order)),
         list(map(chans.__getitem__, order)),
     )
     return PreparedRows(list(map(rows.__getitem__, order)), _columns=columns, _runs=runs)
@@ -692,6 +714,18 @@ class QueueView:
         return bool(self._tokens) or self._channel is not None
 
     @property
+    def searchable(self) -> bool:
+        """Whether the rows can be searched (see :attr:`PreparedRows.searchable`)."""
+        return self._rows.searchable
+
+    @property
+    def search_pending(self) -> bool:
+        """A filter text is set but the rows cannot be searched yet (made without
+        haystacks): every row of the channel filter shows until searchable rows
+        come (:meth:`set_rows`), and the text is applied then."""
+        return bool(self._tokens) and not self._rows.searchable
+
+    @property
     def state(self) -> tuple[str, str | None, SortOrder]:
         """(filter text, channel, sort): changes when the user narrows or re-sorts."""
         return self._filter_text, self._channel, self._order
@@ -807,7 +841,8 @@ class QueueView:
         if cached is not None:
             self._set_visible(cached)
         else:
-            self._remember(_matching(source, self._tokens, self._channel))
+            tokens = self._tokens if self._rows.searchable else ()
+            self._remember(_matching(source, tokens, self._channel))
 
     def _remember(self, result: _Slice) -> None:
         recent = self._recent

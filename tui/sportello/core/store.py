@@ -529,14 +529,21 @@ class Store(CollectorRecords, OutboxRecords):
             for row in rows
         ]
 
-    async def waiting(self, channel_id: str | None = None) -> list[QueueItem]:
-        """Every waiting conversation (of one channel, if given), longest waiting first."""
+    async def waiting(
+        self, channel_id: str | None = None, *, search: bool = True
+    ) -> list[QueueItem]:
+        """Every waiting conversation (of one channel, if given), longest waiting first.
+
+        ``search=False``: without the search texts (empty), a few hundred bytes a
+        conversation that only the filter reads.
+        """
+        select = _WAITING if search else _WAITING_UNSEARCHED
         if channel_id is None:
-            rows = await self._read("reading the queue", _WAITING + _WAITING_ORDER)
+            rows = await self._read("reading the queue", select + _WAITING_ORDER)
         else:
             rows = await self._read(
                 "reading the queue",
-                _WAITING + " AND channel_id = ?" + _WAITING_ORDER,
+                select + " AND channel_id = ?" + _WAITING_ORDER,
                 (channel_id,),
             )
         return list(itertools.starmap(QueueItem, rows))
@@ -837,6 +844,7 @@ _WAITING = (
     " subject, waiting_since, coalesce(search_text, ''),"
     " customer_handle FROM conversations WHERE waiting_since IS NOT NULL"
 )
+_WAITING_UNSEARCHED = _WAITING.replace("coalesce(search_text, '')", "''")
 _WAITING_ORDER = " ORDER BY waiting_since, id"
 
 # ?13 is the fetch time, ?14 the fingerprint (written with the row, in the same

@@ -29,7 +29,7 @@ from sportello.core.polling_status import PollingStatus
 from sportello.core.queue_view import QueueRow, QueueView, build_board_rows, release_later
 from sportello.core.records import MessageRecord, QueueItem
 from sportello.core.settings import Config
-from sportello.messages import BoardUpdated, LiveStopped
+from sportello.messages import BoardUpdated, LiveStopped, SearchWanted
 from sportello.screens.triage import KIND_OF_ACTION, TriageActions, customer_words
 from sportello.widgets.channel_table import ChannelTable
 from sportello.widgets.key_bar import KeyBar
@@ -290,6 +290,9 @@ class DashboardScreen(TriageActions, Screen[None]):
         elif not self.board.complete:
             parts.append(f"{self.board.waiting:,} waiting")
             parts.append("reading the whole queue…")
+        elif self.view.search_pending:
+            parts.append(f"{total:,} waiting")
+            parts.append("preparing the search…")
         elif visible == total:
             parts.append(f"{total:,} waiting")
         else:
@@ -575,6 +578,8 @@ class DashboardScreen(TriageActions, Screen[None]):
         box = self.query_one("#filter", QueueFilter)
         box.display = True
         box.focus()
+        if not self.view.searchable:  # a big queue: its search texts are read now
+            self.app.post_message(SearchWanted())
 
     def _filter_to(self, text: str) -> None:
         self.view.set_filter(text)
