@@ -466,6 +466,7 @@ class Live(Generic[T]):
         known = {record.id for record in records}
         for stale in set(self._items) - known:
             del self._items[stale]
+            self._searched.pop(stale, None)
             changed = True
         return changed
 

@@ -64,7 +64,9 @@ class QueueRow(NamedTuple):
 
     item: QueueItem
     channel_label: str  # sanitised
-    wait_s: float  # the board's own float (Board.waits), not a copy
+    # The wait when the row was made (the board's float then, not a copy): a row kept
+    # by a later board is that much older (PreparedRows.built_at, LiveUpdate.advance).
+    wait_s: float
     expect_s: float  # one float per channel
     # Folded (sportello.core.folding): channel, name, e-mail, phone (also digits only),
     # handle and subject. The filter searches the item's search text too (the start
