@@ -6,13 +6,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint types pytest bench bytecode clean
+.PHONY: run test lint types pytest bench bytecode clean constraints
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the versions installed (and tested): see its header.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# lenient: two package roots (tui/, adapters/); the import hook is asked only for names the ordinary path search misses
-	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=lenient
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -c constraints.txt --config-settings editable_mode=lenient
+	touch $(STAMP)
+
+# The newest versions pyproject.toml allows, written to constraints.txt: then make test,
+# look at any snapshot that changed, and commit both.
+constraints: $(STAMP)
+	$(BIN)/python -m pip install --quiet --upgrade -e '.[dev]' --config-settings editable_mode=lenient
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^#'; } > constraints.new
+	mv constraints.new constraints.txt
 	touch $(STAMP)
 
 # Bytecode for the project's own modules, as pip writes it for installed packages:
