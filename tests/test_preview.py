@@ -557,3 +557,21 @@ async def test_another_conversation_is_drawn_without_a_layout_of_the_screen(
         await _settle(pilot)
         assert "the newest one" in screen_text_visible(app)
         assert layouts == []
+
+
+async def test_the_scroll_bar_follows_each_conversation_without_a_layout() -> None:
+    """A new conversation changes the body's height without a layout: its scroll bar
+    is told (sportello.widgets.cells.sync_scrollbar), or its thumb stays stale."""
+    app = PreviewApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        preview = app.query_one(Preview)
+        body = preview.query_one(PreviewLines)
+        heights = []
+        for texts in (["breve"], [f"riga {i}\n" * 8 for i in range(6)], ["di nuovo breve"]):
+            preview.show_conversation(
+                header(), [message(text) for text in texts], reveal=False, tz=ROME, now=NOW
+            )
+            await pilot.pause()
+            heights.append(len(body.plain_lines()))
+            assert body.vertical_scrollbar.window_virtual_size == body.virtual_size.height
+        assert heights[1] > heights[0] == heights[2]

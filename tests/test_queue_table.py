@@ -385,6 +385,29 @@ async def test_filter_keeps_the_selection() -> None:
         assert table.scroll_offset.y == 0
 
 
+async def test_the_scroll_bar_follows_the_rows_without_a_layout() -> None:
+    """The row count changes without a layout of the screen: the scroll bar must be
+    told, or its thumb stays as the last layout left it (seen: a queue of 15 drawn
+    with the thumb of a queue of 1, in one start out of three)."""
+    items = [item(i, "chat" if i % 2 else "mail", age_s=5000 - i * 10) for i in range(1, 301)]
+    view = QueueView(rows_of(items))
+    app = QueueApp(view)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        bar = table.vertical_scrollbar
+        await pilot.pause()
+        assert bar.window_virtual_size == 300
+        counts = []
+        for text in ("chat", "subject 7", ""):
+            view.set_filter(text)
+            table.refresh_view()
+            await pilot.pause()
+            counts.append(len(view.visible))
+            assert bar.window_virtual_size == counts[-1]
+            assert bar.window_size == table.size.height
+        assert counts == [150, 57, 300]
+
+
 async def test_a_new_sort_order_shows_its_first_row() -> None:
     # `o` "newest first" must show the newest, not keep the old selection with the
     # newest rows scrolled away above it.

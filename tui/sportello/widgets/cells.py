@@ -15,6 +15,7 @@ from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.style import Style
+from textual.geometry import Size
 from textual.scrollbar import ScrollBarRender
 from textual.widget import Widget
 
@@ -202,3 +203,19 @@ def ascii_scrollbar(widget: Widget) -> None:
     if glyphs().plain:
         # Per instance, as Textual documents it (the attribute is a ClassVar).
         widget.vertical_scrollbar.renderer = _AsciiScrollBarRender  # type: ignore[misc]
+
+
+def sync_scrollbar(widget: Widget, virtual_size: Size) -> None:
+    """Tell ``widget``'s vertical scroll bar its new virtual height, and repaint only it.
+
+    For a widget whose ``virtual_size`` changes without a layout (the queue on every
+    filter keystroke, the preview on every conversation): Textual gives the scroll
+    bar its sizes when it lays the screen out, so without this the thumb stayed
+    where the last layout left it (a queue of 15 drawn as if it held 1).
+    """
+    if not widget.show_vertical_scrollbar:
+        return
+    scrollbar = widget.vertical_scrollbar
+    scrollbar.window_virtual_size = virtual_size.height
+    scrollbar.window_size = widget.container_size.height - widget.scrollbar_size_horizontal
+    scrollbar.refresh()

@@ -30,7 +30,13 @@ from sportello.core.inert import inert
 from sportello.core.masking import customer_label, mask_email, mask_phone
 from sportello.core.records import MessageRecord
 from sportello.core.report import gap_text
-from sportello.widgets.cells import ascii_scrollbar, customer_block, customer_line, format_clock
+from sportello.widgets.cells import (
+    ascii_scrollbar,
+    customer_block,
+    customer_line,
+    format_clock,
+    sync_scrollbar,
+)
 from sportello_sdk.options import format_duration
 
 __all__ = [
@@ -251,6 +257,9 @@ class PreviewLines(ScrollView, can_focus=False):
     """
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, virtual_size: Size) -> None:
+        sync_scrollbar(self, virtual_size)  # no layout tells the scroll bar
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -55,6 +55,7 @@ from sportello.widgets.cells import (
     component_style,
     gap_level,
     sixteen_colours,
+    sync_scrollbar,
 )
 from sportello_sdk.options import format_duration
 
@@ -241,6 +242,9 @@ class QueueTable(ScrollView, can_focus=True):
     # not (its scrollbar is always shown), so a change is a repaint, not a layout
     # of the whole screen.
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, virtual_size: Size) -> None:
+        sync_scrollbar(self, virtual_size)  # no layout tells the scroll bar
 
     class Highlighted(Message):
         """The cursor is on another conversation (``row`` is None: the queue is empty)."""
