@@ -62,20 +62,3 @@ def test_the_dashboard_state_cell_fits_what_it_can() -> None:
     assert _state_plain(email, 14, board.now).endswith("opens 09:00")
     assert _state_plain(email, 9, board.now).endswith("closed")
     assert "opens" not in _state_plain(email, 40, None)
-
-
-def test_queue_items_share_the_configs_channel_id_strings() -> None:
-    from sportello.core.records import QueueItem
-
-    config = load_config(ROOT / "config.yaml")
-    email = config.channels[0].id
-    now = datetime(2026, 11, 24, 11, 0, tzinfo=ROME).timestamp()
-    # As the store reads them: each row its own copy of the channel id.
-    items = [
-        QueueItem(i, "".join(list(email)), f"x{i}", None, None, None, "s", now - 60)
-        for i in range(3)
-    ]
-    assert items[0].channel_id is not email
-    board = compute_board(config, [], items, [], now)
-    assert [item.channel_id for item in board.queue] == [email] * 3
-    assert all(item.channel_id is email for item in board.queue)  # one string, not 3

@@ -57,7 +57,7 @@ CHANNELS = (
 
 def items(rnd: random.Random, cid: str, count: int, first_id: int) -> list[QueueItem]:
     return [
-        QueueItem(
+        QueueItem.of(
             first_id + i,
             cid,
             f"{cid}{first_id + i}",
@@ -134,7 +134,7 @@ def test_equal_items_read_again_are_kept_and_a_new_label_makes_the_rows_again() 
     rnd = random.Random(7)
     queues = {"mail": items(rnd, "mail", 20, 1), "chat": items(rnd, "chat", 20, 100)}
     first = build_board_rows(board(T0, queues))
-    again = {cid: [replace(item) for item in its] for cid, its in queues.items()}  # equal copies
+    again = {cid: [item._replace() for item in its] for cid, its in queues.items()}  # equal copies
     second = build_board_rows(board(T0 + 60, again), first)
     assert second.built_at == dict.fromkeys(queues, T0)
     renamed = (
@@ -165,7 +165,7 @@ def test_board_rows_remember_the_last_complete_board_only() -> None:
 def test_a_board_read_without_search_texts_has_rows_the_filter_waits_for() -> None:
     rnd = random.Random(11)
     queues = {"mail": items(rnd, "mail", 30, 1), "chat": items(rnd, "chat", 30, 100)}
-    plain = {cid: [replace(i, search_text="") for i in its] for cid, its in queues.items()}
+    plain = {cid: [i._replace(search_text="") for i in its] for cid, its in queues.items()}
     unsearched = build_board_rows(replace(board(T0, plain), searchable=False))
     assert not unsearched.searchable
     assert {row.haystack for row in unsearched} == {""}, "no haystack is made"

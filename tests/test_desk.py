@@ -29,7 +29,9 @@ ALL = Capabilities(reply=True, close=True, assign=True, snooze=True)
 
 
 def item(channel: str = "email", cid: int = 1, waiting_since: float = NOON - 600) -> QueueItem:
-    return QueueItem(cid, channel, f"ext-{cid}", "Maria Rossi", None, None, "Ordine", waiting_since)
+    return QueueItem.of(
+        cid, channel, f"ext-{cid}", "Maria Rossi", None, None, "Ordine", waiting_since
+    )
 
 
 @pytest.fixture

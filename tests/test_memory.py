@@ -42,7 +42,7 @@ def _board(count: int = 300) -> Board:
         for cid in ids
     ]
     queue = [
-        QueueItem(
+        QueueItem.of(
             i,
             ids[i % len(ids)],
             f"x{i}",

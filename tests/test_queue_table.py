@@ -45,7 +45,9 @@ def item(
     subject: str | None = None,
 ) -> QueueItem:
     since = NOW - age_s
-    return QueueItem(cid, channel, f"x{cid}", name, email, None, subject or f"Subject {cid}", since)
+    return QueueItem.of(
+        cid, channel, f"x{cid}", name, email, None, subject or f"Subject {cid}", since
+    )
 
 
 def rows_of(items: list[QueueItem]) -> PreparedRows:

@@ -41,7 +41,7 @@ def item(
     subject: str = "Ordine",
     messages: tuple[str, ...] = (),
 ) -> QueueItem:
-    return QueueItem(
+    return QueueItem.of(
         cid, channel, f"x{cid}", name, email, phone, subject, since, search_text(messages)
     )
 

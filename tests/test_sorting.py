@@ -49,7 +49,7 @@ def test_the_queue_orders_of_a_big_queue_are_those_of_one_sort() -> None:
     for cid in rng.sample(range(1, 10 * count), count):
         channel = rng.choice(list(channels))
         since = now - rng.choice([60.0, 600.0, 3600.0, 7200.0])  # ties on purpose
-        items.append(QueueItem(cid, channel, f"x{cid}", None, None, None, "s", since))
+        items.append(QueueItem.of(cid, channel, f"x{cid}", None, None, None, "s", since))
         waits.append(now - since)
     rows = build_rows(items, labels, waits, channels)
 
@@ -75,7 +75,8 @@ def test_rows_released_in_bites_are_freed() -> None:
     now = 1_790_000_000.0
     count = 2 * BITE + 3
     items = [
-        QueueItem(cid, "mail", f"x{cid}", None, None, None, "s", now - cid) for cid in range(count)
+        QueueItem.of(cid, "mail", f"x{cid}", None, None, None, "s", now - cid)
+        for cid in range(count)
     ]
     rows = build_rows(items, {"mail": "Email"}, [float(cid) for cid in range(count)], {})
     for order in SortOrder:  # every order's lists, as a filter in each makes them
@@ -93,7 +94,7 @@ def test_rows_released_in_bites_are_freed() -> None:
 def test_release_later_frees_on_its_own_thread() -> None:
     now = 1_790_000_000.0
     items = [
-        QueueItem(cid, "mail", f"x{cid}", None, None, None, "s", now - cid)
+        QueueItem.of(cid, "mail", f"x{cid}", None, None, None, "s", now - cid)
         for cid in range(BITE + 1)
     ]
     rows = build_rows(items, {"mail": "Email"}, [1.0] * len(items), {})

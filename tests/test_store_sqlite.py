@@ -900,3 +900,33 @@ async def test_a_big_fetch_is_prepared_off_the_event_loop(
     finally:
         await store.close()
     assert threads == [True, False]
+
+
+async def test_the_queue_is_read_compact_with_one_string_per_channel_id(tmp_path: Path) -> None:
+    """A million waiting conversations are held by the screen: each item keeps its
+    texts in one string, and the channel id is one string, not one per row."""
+    hostile = "Rossi\x1fevil@example.com"  # a separator in a field is dropped: no new field
+    async with await open_store(tmp_path / "store.db") as store:
+        await store.apply_fetch(
+            "email",
+            state(
+                conversation("a", waiting=1, name=hostile, phone="+39 02 1234"),
+                conversation("b", waiting=2, name=None, email=None, subject=""),
+            ),
+            T0 + 5,
+        )
+        a, b = await store.waiting()
+        assert a.channel_id is b.channel_id
+        assert (a.external_id, a.customer_name, a.customer_email, a.customer_phone) == (
+            "a",
+            "Rossievil@example.com",
+            "maria@example.com",
+            "+39 02 1234",
+        )
+        assert (b.customer_name, b.customer_email, b.customer_phone, b.subject) == (
+            None,
+            None,
+            None,
+            "",
+        )
+        assert await store.conversation(a.conversation_id) == a

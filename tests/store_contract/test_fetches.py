@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -134,7 +133,7 @@ async def test_the_queue_without_search_texts_is_the_same_queue(backend: StoreBa
         plain = await backend.waiting(channel_id, search=False)
         assert all(item.search_text == "" for item in plain)
         expected = [i for i in searched if channel_id is None or i.channel_id == channel_id]
-        assert [replace(i, search_text="") for i in expected] == plain
+        assert [i._replace(search_text="") for i in expected] == plain
 
 
 async def test_a_new_message_updates_the_search_text(backend: StoreBackend) -> None:

@@ -149,17 +149,6 @@ def schedule_for(channel: Channel) -> Schedule:
     return Schedule.from_hours(channel.hours)
 
 
-def _share_channel_id(item: QueueItem, channel_id: str) -> None:
-    """Give ``item`` the config's string for its (equal) channel id.
-
-    The store hands every row its own copy of the channel id: 100,000 copies
-    of a few names, ~5 MiB at 100,000 rows. The value does not change, only
-    which equal string the item refers to, so the frozen item stays as it was
-    for everyone who reads it; done once, while the board is made.
-    """
-    object.__setattr__(item, "channel_id", channel_id)
-
-
 def compute_board(
     config: Config,
     records: list[ChannelRecord],
@@ -179,13 +168,8 @@ def compute_board(
     """
     by_id = {record.id: record for record in records}
     items_by_channel: dict[str, list[QueueItem]] = defaultdict(list)
-    shared = {channel.id: channel.id for channel in config.channels}
     for item in queue:
-        channel_id = item.channel_id
-        items_by_channel[channel_id].append(item)
-        same = shared.get(channel_id, channel_id)
-        if same is not channel_id:
-            _share_channel_id(item, same)
+        items_by_channel[item.channel_id].append(item)
     responses_by_channel: dict[str, list[FirstResponse]] = defaultdict(list)
     for response in responses:
         responses_by_channel[response.channel_id].append(response)

@@ -431,16 +431,12 @@ def _make_rows(
             rows.append(_new_row((item, label, waits[i], expects[i], "")))
             chans.append(channel_id)
             continue
-        subject = item.subject
+        _, name, email, phone, handle, subject = item.fields()
         if len(subject) > _HAYSTACK_SUBJECT:
             subject = subject[:_HAYSTACK_SUBJECT]
-        phone = item.customer_phone
         if phone:
             phone = f"{phone} {phone.translate(_PHONE_SEPARATORS)}"
-        fields = (
-            f"{item.customer_name or ''}\n{item.customer_email or ''}\n{phone or ''}\n"
-            f"{item.customer_handle or ''}\n{subject}"
-        )
+        fields = f"{name}\n{email}\n{phone}\n{handle}\n{subject}"
         # fold() in line for the common case: ASCII text is only lower-cased.
         fields = fields.lower() if fields.isascii() else fold(fields)
         haystack = f"{folded_labels[channel_id]}\n{fields}"

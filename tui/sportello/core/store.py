@@ -546,7 +546,7 @@ class Store(CollectorRecords, OutboxRecords):
                 select + " AND channel_id = ?" + _WAITING_ORDER,
                 (channel_id,),
             )
-        return list(itertools.starmap(QueueItem, rows))
+        return _items(rows)
 
     async def waiting_summary(self) -> dict[str, tuple[int, float]]:
         """Per channel: how many conversations wait, and the oldest waiting since.
@@ -578,7 +578,7 @@ class Store(CollectorRecords, OutboxRecords):
                 _WAITING + " AND channel_id = ?" + _WAITING_ORDER + " LIMIT ?",
                 (channel_id, int(per_channel)),
             )
-            items.extend(itertools.starmap(QueueItem, rows))
+            items.extend(_items(rows))
         return items
 
     async def conversation(self, conversation_id: int) -> QueueItem | None:
@@ -587,7 +587,7 @@ class Store(CollectorRecords, OutboxRecords):
         rows = await self._read(
             "reading a conversation", _WAITING + " AND id = ?", (int(conversation_id),)
         )
-        return QueueItem(*rows[0]) if rows else None
+        return _items(rows)[0] if rows else None
 
     async def messages(self, conversation_id: int, limit: int = 50) -> list[MessageRecord]:
         """The last ``limit`` messages of a conversation, oldest first."""
@@ -839,10 +839,29 @@ class Store(CollectorRecords, OutboxRecords):
 
 # ---------------------------------------------------------------------- SQL
 
+
+def _items(rows: Iterable[Sequence[Any]]) -> list[QueueItem]:
+    """The QueueItems of rows read with ``_WAITING``, with one string per channel id:
+    the driver makes one for every row (a million copies of a few names)."""
+    shared: dict[str, str] = {}
+    share = shared.setdefault
+    return [
+        QueueItem(conversation_id, share(channel_id, channel_id), since, texts, search_text)
+        for conversation_id, channel_id, since, texts, search_text in rows
+    ]
+
+
+# A QueueItem's fields, in its order: its texts are the six columns joined by char(31)
+# (each without it, a NULL as empty: sportello.core.records.pack_texts).
 _WAITING = (
-    "SELECT id, channel_id, external_id, customer_name, customer_email, customer_phone,"
-    " subject, waiting_since, coalesce(search_text, ''),"
-    " customer_handle FROM conversations WHERE waiting_since IS NOT NULL"
+    "SELECT id, channel_id, waiting_since,"
+    " replace(coalesce(external_id, ''), char(31), '') || char(31) ||"
+    " replace(coalesce(customer_name, ''), char(31), '') || char(31) ||"
+    " replace(coalesce(customer_email, ''), char(31), '') || char(31) ||"
+    " replace(coalesce(customer_phone, ''), char(31), '') || char(31) ||"
+    " replace(coalesce(customer_handle, ''), char(31), '') || char(31) ||"
+    " replace(coalesce(subject, ''), char(31), ''),"
+    " coalesce(search_text, '') FROM conversations WHERE waiting_since IS NOT NULL"
 )
 _WAITING_UNSEARCHED = _WAITING.replace("coalesce(search_text, '')", "''")
 _WAITING_ORDER = " ORDER BY waiting_since, id"
