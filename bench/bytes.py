@@ -2,6 +2,9 @@
 
     nav_key_bytes          bytes the pty receives per ↓ on the shipped config (median)
     nav_key_bytes_bare     the same for the bare app (bench/bare_app.py)
+    nav_key_bytes_bare_queue  the same for a bare queue app (bench/bare_queue_app.py):
+                           stock DataTable and Static making the change a ↓ makes here
+                           (the cursor moves, a five-line preview follows)
     idle_bytes_per_min     the shipped config left alone (its demo traffic goes on)
     idle_bytes_per_min_bare_clock   a bare Textual app with a ticking clock, same minutes
 
@@ -26,6 +29,7 @@ from textual.widgets import Footer, Header, Static
 
 from bench.bare_app import KEY as BARE_KEY
 from bench.bare_app import bare_ready
+from bench.bare_queue_app import bare_queue_ready
 from bench.configs import REPO_ROOT
 from bench.pty_driver import KEYS, PtyError, PtySession, ScreenPredicate
 from bench.scenarios import (
@@ -132,14 +136,24 @@ def run_bytes(opts: Options) -> None:
             _wait(bare, bare_ready, "bare app")
             bare.settle(0.3)
             bare_keys = _key_bytes(bare, [KEYS[BARE_KEY]] * presses, 0.3)
+        with _session([sys.executable, "-m", "bench.bare_queue_app"]) as queue_app:
+            _wait(queue_app, bare_queue_ready, "bare queue app")
+            queue_app.settle(0.3)
+            queue_keys: list[int] = []
+            for _ in range(presses):
+                queue_keys += _key_bytes(queue_app, [KEYS["down"]], 0.3)
+                queue_keys += _key_bytes(queue_app, [KEYS["up"]], 0.3)
     if not downs or not bare_keys:
         raise ScenarioFailed("bytes: the ↓ key caused no frame")
     note(
         f"bytes: per ↓ {sorted(downs)} (↑ median {statistics.median(ups or [0]):.0f}); "
-        f"bare per key {sorted(bare_keys)}; target ↓ ≤ 2× bare"
+        f"bare per key {sorted(bare_keys)}; bare queue app per ↓/↑ {sorted(queue_keys)}; "
+        "target ↓ ≤ 2× bare"
     )
     emit("nav_key_bytes", statistics.median(downs), 0)
     emit("nav_key_bytes_bare", statistics.median(bare_keys), 0)
+    if queue_keys:
+        emit("nav_key_bytes_bare_queue", statistics.median(queue_keys), 0)
     per_min = 60.0 / (t1 - t0)
     note(
         f"bytes: idle {t1 - t0:.0f}s: sportello {idle_app} bytes in {idle_frames} frames, "

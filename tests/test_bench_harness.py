@@ -268,3 +268,19 @@ def test_scale_live_sizes_name_their_figures() -> None:
     assert quick.service and big.service  # `sportello collect` polls, the dashboard views
     own = live_setup(Options(), {"BENCH_LIVE_SETUP": "dashboard", "BENCH_SCALE": "1000000"})
     assert (own.service, own.suffix) == (False, "_self_1m")
+
+
+def test_the_bare_queue_app_makes_the_change_a_down_makes_on_sportello() -> None:
+    """Its ↓ moves the row cursor and the preview follows: what nav_key_bytes_bare_queue
+    measures must be that change, not a key that does nothing."""
+    from bench.bare_queue_app import bare_queue_ready, preview_text
+
+    argv = [sys.executable, "-m", "bench.bare_queue_app"]
+    with PtySession(argv, cols=80, rows=24, cwd=REPO_ROOT) as session:
+        session.wait_for(bare_queue_ready, 30)
+        session.settle(0.3)
+        first = preview_text(0).splitlines()[0]
+        second = preview_text(1).splitlines()[0]
+        assert first in session.text()
+        session.press(b"\x1b[B", quiet_s=0.3, timeout=5.0)
+        assert second in session.text() and first not in session.text()
