@@ -720,3 +720,29 @@ async def test_time_passing_below_the_resolution_shown_repaints_nothing(
         await pilot.pause()
         assert repaints.lines and None not in repaints.lines
         assert screen_lines(table) != before
+
+
+async def test_the_scroll_bar_is_repainted_only_when_its_thumb_changes() -> None:
+    """A poll that adds one conversation to 300 draws the same thumb: no bytes for it."""
+    from textual.geometry import Size
+
+    from sportello.widgets.cells import sync_scrollbar
+
+    items = [item(i, "mail", age_s=5000 - i * 10) for i in range(1, 301)]
+    app = QueueApp(QueueView(rows_of(items)))
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.query_one(QueueTable)
+        await pilot.pause()
+        bar = table.vertical_scrollbar
+        repaints: list[int] = []
+        real = bar.refresh
+
+        def counted(*args: object, **kwargs: object) -> object:
+            repaints.append(1)
+            return real()
+
+        bar.refresh = counted  # type: ignore[method-assign,assignment]
+        sync_scrollbar(table, Size(0, 301))
+        assert bar.window_virtual_size == 301 and repaints == []
+        sync_scrollbar(table, Size(0, 30))
+        assert bar.window_virtual_size == 30 and repaints == [1]

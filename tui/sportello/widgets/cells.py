@@ -14,9 +14,10 @@ from datetime import datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
-from textual.scrollbar import ScrollBarRender
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.widget import Widget
 
 from sportello.core.glyphs import glyphs
@@ -206,16 +207,36 @@ def ascii_scrollbar(widget: Widget) -> None:
 
 
 def sync_scrollbar(widget: Widget, virtual_size: Size) -> None:
-    """Tell ``widget``'s vertical scroll bar its new virtual height, and repaint only it.
+    """Tell ``widget``'s vertical scroll bar its new virtual height; repaint it only
+    when its thumb is drawn differently.
 
     For a widget whose ``virtual_size`` changes without a layout (the queue on every
     filter keystroke, the preview on every conversation): Textual gives the scroll
     bar its sizes when it lays the screen out, so without this the thumb stayed
-    where the last layout left it (a queue of 15 drawn as if it held 1).
+    where the last layout left it (a queue of 15 drawn as if it held 1). A repaint
+    of a bar that looks the same is bytes over SSH for nothing: a queue of 15
+    that becomes 16 mostly draws the same thumb.
     """
     if not widget.show_vertical_scrollbar:
         return
     scrollbar = widget.vertical_scrollbar
-    scrollbar.window_virtual_size = virtual_size.height
-    scrollbar.window_size = widget.container_size.height - widget.scrollbar_size_horizontal
-    scrollbar.refresh()
+    window = widget.container_size.height - widget.scrollbar_size_horizontal
+    before = _thumb(scrollbar, scrollbar.window_virtual_size, scrollbar.window_size)
+    scrollbar.set_reactive(ScrollBar.window_virtual_size, virtual_size.height)
+    scrollbar.set_reactive(ScrollBar.window_size, window)
+    if _thumb(scrollbar, virtual_size.height, window) != before:
+        scrollbar.refresh()
+
+
+def _thumb(scrollbar: ScrollBar, virtual_size: int, window_size: int) -> list[Segment]:
+    """The scroll bar's cells for these sizes (in the renderer's own colours: only
+    the thumb's place and glyphs matter), as Textual's ScrollBar draws them."""
+    bar = scrollbar.renderer.render_bar(
+        size=scrollbar.size.height,
+        virtual_size=virtual_size,
+        window_size=window_size if window_size < virtual_size else 0,
+        position=scrollbar.position,
+        thickness=scrollbar.thickness,
+        vertical=True,
+    )
+    return list(bar.segments)
