@@ -9,7 +9,6 @@ import sys
 from typing import Any, ClassVar
 
 from textual import events
-from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.screen import Screen
@@ -26,6 +25,7 @@ from sportello.core.live_update import LiveUpdate, Refresh
 from sportello.core.queue_view import BoardRows, QueueRow, built_at
 from sportello.core.settings import Config
 from sportello.core.store_contract import StoreBackend, StoreError
+from sportello.late_keys import LateKeys
 from sportello.messages import BoardUpdated, LiveStopped, SearchWanted
 from sportello.screens.dashboard import DashboardScreen
 from sportello.terminal_watch import watch_terminal
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
 
 
-class SportelloApp(App[int]):
+class SportelloApp(LateKeys):
     """sportello's dashboard."""
 
     CSS_PATH = "sportello.tcss"

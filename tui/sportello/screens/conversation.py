@@ -37,6 +37,7 @@ from sportello.core.outbox import Action, State, describe
 from sportello.core.polling_status import PollingStatus
 from sportello.core.records import MessageRecord, QueueItem
 from sportello.core.settings import Config
+from sportello.late_keys import LateKeys
 from sportello.screens.triage import TriageActions, customer_words
 from sportello.widgets.cells import ascii_scrollbar
 from sportello.widgets.composer import Composer
@@ -285,9 +286,19 @@ class ConversationScreen(TriageActions, Screen[None]):
         item = self._refused("reply")
         if item is None or self._retry_failed(item):
             return
+        if isinstance(self.app, LateKeys):  # letters typed meanwhile go in the composer
+            self.app.keep_typed()
         self.run_worker(self._open_composer(), group="composer", exit_on_error=False)
 
     async def _open_composer(self) -> None:
+        try:
+            await self._mount_composer()
+        finally:
+            typed = self.app.take_typed() if isinstance(self.app, LateKeys) else ""
+            if typed and self.composer is not None:
+                self.composer.area.insert(typed, self.composer.area.document.end)
+
+    async def _mount_composer(self) -> None:
         assert self.item is not None
         text = ""
         opened = self.desk.clock()

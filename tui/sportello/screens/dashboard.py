@@ -29,6 +29,7 @@ from sportello.core.polling_status import PollingStatus
 from sportello.core.queue_view import QueueRow, QueueView, build_board_rows, release_later
 from sportello.core.records import MessageRecord, QueueItem
 from sportello.core.settings import Config
+from sportello.late_keys import LateKeys
 from sportello.messages import BoardUpdated, LiveStopped, SearchWanted
 from sportello.screens.triage import KIND_OF_ACTION, TriageActions, customer_words
 from sportello.widgets.channel_table import ChannelTable
@@ -683,6 +684,8 @@ class DashboardScreen(TriageActions, Screen[None]):
             return
         row = self.query_one("#queue", QueueTable).selected_row
         if row is not None:
+            if isinstance(self.app, LateKeys):  # letters typed meanwhile: for the composer
+                self.app.keep_typed()
             self._open_conversation(row, reply=True)
 
     def _done_in_conversation(self, action: Action) -> None:
