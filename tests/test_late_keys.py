@@ -58,3 +58,21 @@ async def test_letters_are_kept_only_for_a_while(tmp_path: Path) -> None:
         await pilot.press("question_mark")  # the help screen opens: the key was not kept
         assert app.screen.__class__.__name__ == "HelpScreen"
         assert app.take_typed() == ""
+
+
+async def test_close_then_undo_in_one_burst_leaves_the_conversation_open(tmp_path: Path) -> None:
+    """The actions' writes are made in the order of their keys: the undo's write ran
+    before the close's, found nothing to undo, and the conversation was closed."""
+    from sportello.core.outbox import State
+
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until_loaded(pilot)
+        burst(app, "cu")
+        await settle(pilot)
+        for _ in range(40):
+            actions = await app.desk.outbox()
+            if actions and actions[0].state is not State.PENDING:
+                break
+            await pilot.pause(0.05)
+        assert [(a.kind.value, a.state) for a in actions] == [("close", State.UNDONE)]

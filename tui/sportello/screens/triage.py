@@ -11,6 +11,7 @@ it dimmed).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from sportello.core.desk import Desk, DeskError
@@ -67,6 +68,17 @@ class TriageActions:
     def triage_action_of(self, conversation_id: int) -> Action | None:
         """The conversation's latest action, as the last board had it."""
         return None
+
+    @property
+    def _in_turn(self) -> asyncio.Lock:
+        """Taken by each write of this screen's actions, so that they are made in the
+        order of their keys: a "c" then "u" typed in one go undid nothing and closed
+        the conversation, the undo's write having run before the close's."""
+        lock: asyncio.Lock | None = getattr(self, "_triage_turns", None)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._triage_turns = lock
+        return lock
 
     # -- what may be done ---------------------------------------------------------------
 
@@ -147,7 +159,8 @@ class TriageActions:
 
     async def _undo(self, conversation_id: int | None) -> None:
         try:
-            undone = await self.desk.undo(conversation_id)
+            async with self._in_turn:
+                undone = await self.desk.undo(conversation_id)
         except DeskError as exc:
             self._screen.notify(str(exc), severity="warning", timeout=5)
             return
@@ -194,7 +207,8 @@ class TriageActions:
 
     async def _stuck(self, step: Any, action: Action, what: str) -> None:
         try:
-            self.triage_changed(await step(action.key))
+            async with self._in_turn:
+                self.triage_changed(await step(action.key))
         except DeskError as exc:
             self._screen.notify(str(exc), severity="warning", timeout=5)
             return
@@ -208,7 +222,8 @@ class TriageActions:
 
     async def _commit(self, pending: Any, item: QueueItem) -> Action | None:
         try:
-            action: Action = await pending
+            async with self._in_turn:
+                action: Action = await pending
         except DeskError as exc:
             self._screen.notify(str(exc), severity="error", timeout=8)
             return None
