@@ -115,36 +115,6 @@ async def test_a_filter_letter_narrows_the_queue_while_it_is_typed(tmp_path: Pat
         assert word in title(app)
 
 
-async def test_letters_typed_in_one_burst_after_slash_go_to_the_filter(tmp_path: Path) -> None:
-    """Over SSH the keys typed quickly arrive in one read: "/chat" must filter by
-    "chat", not close (c) and assign (a) the selected conversation because the
-    filter took the focus only after the burst was handled."""
-    from textual import events
-
-    from sportello.screens.dashboard import QueueFilter
-
-    app = demo_app(tmp_path)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await until_loaded(pilot)
-        screen = dashboard(pilot)
-        before = len(app.screen_stack)
-        driver = app._driver
-        assert driver is not None
-        for key, char in (("slash", "/"), ("c", "c"), ("h", "h"), ("a", "a"), ("t", "t")):
-            event = events.Key(key, char)
-            event.set_sender(app)
-            driver.send_message(event)  # as pilot.press does, with no wait between: one read
-        await pilot.pause()
-        await pilot.pause()
-        assert screen.query_one("#filter", QueueFilter).value == "chat"
-        assert screen.view.filter_text == "chat"
-        assert len(app.screen_stack) == before  # no assign list opened
-        assert screen.query_one("#filter", QueueFilter).has_focus
-        assert await app.desk.outbox() == []  # nothing closed
-        await pilot.press("slash", "x")  # in the filter, "/" is a letter like any other
-        assert screen.view.filter_text == "chat/x"
-
-
 async def test_channel_key_and_sort_key(tmp_path: Path) -> None:
     app = demo_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

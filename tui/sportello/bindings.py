@@ -10,13 +10,6 @@ from sportello.core.keymap import in_scope
 def bindings(scope: str) -> list[Binding]:
     """The bindings of one scope, each with its id so that config can remap it."""
     return [
-        Binding(
-            spec.keys,
-            spec.action,
-            spec.description,
-            show=spec.show,
-            id=spec.id,
-            priority=spec.priority,
-        )
+        Binding(spec.keys, spec.action, spec.description, show=spec.show, id=spec.id)
         for spec in in_scope(scope)
     ]

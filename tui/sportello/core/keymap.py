@@ -26,10 +26,6 @@ class KeySpec:
     help: str  # one line for the help screen and the command palette
     scope: str  # "app", "dashboard", "queue", "channels", "conversation"
     show: bool = True  # in the footer
-    # Run when the key is read, before the keys read with it go to the focus: for a
-    # key that moves the focus, so that the letters typed after it follow it (over
-    # SSH a quickly typed "/chat" arrives in one read; see DashboardScreen.action_filter).
-    priority: bool = False
 
 
 KEYS: tuple[KeySpec, ...] = (
@@ -42,13 +38,7 @@ KEYS: tuple[KeySpec, ...] = (
         "app.pause", "p", "toggle_pause", "pause", "Pause or resume live updates", "app", False
     ),
     KeySpec(
-        "dashboard.filter",
-        "slash",
-        "filter",
-        "filter",
-        "Filter the queue by text",
-        "dashboard",
-        priority=True,
+        "dashboard.filter", "slash", "filter", "filter", "Filter the queue by text", "dashboard"
     ),
     KeySpec(
         "dashboard.channel",

@@ -577,13 +577,9 @@ class DashboardScreen(TriageActions, Screen[None]):
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", QueueFilter)
-        if box.has_focus:  # "/" is a priority key (keymap): here it is a letter of the text
-            box.insert_text_at_cursor("/")
-            return
         box.display = True
-        # At once, not by Widget.focus's call_later, from a key run as it is read: keys
-        # typed quickly arrive in one read over SSH, and the letters after "/" went to
-        # the queue ("/chat" closed and assigned the selected conversation).
+        # At once, not by Widget.focus's call_later: the letters typed after "/" in
+        # the same read find the filter focused (sportello.late_keys sends them on).
         self.set_focus(box)
         if not self.view.searchable:  # a big queue: its search texts are read now
             self.app.post_message(SearchWanted())
